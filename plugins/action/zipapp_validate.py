@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) containerless.zipapp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action for zipapp_validate: check the role's variables on the controller, before any host changes."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import glob
+import os
+
+import yaml
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.containerless.zipapp.plugins.module_utils._validate import (
+    ENTRY_POINT_CHECKS,
+    check_values,
+    unknown_variables,
+)
+
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Variables read by the collection's playbooks rather than by a role.
+PLAYBOOK_VARIABLES = frozenset(["zipapp_hosts"])
+
+
+def collection_variables(root=COLLECTION_ROOT):
+    """Every option of every entry point of every role of the collection, plus the playbooks' variables."""
+    names = set(PLAYBOOK_VARIABLES)
+    for spec_file in glob.glob(os.path.join(root, "roles", "*", "meta", "argument_specs.yml")):
+        with open(spec_file) as f:
+            specs = (yaml.safe_load(f) or {}).get("argument_specs") or {}
+        for entry in specs.values():
+            names.update((entry.get("options") or {}).keys())
+    return names
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset(("checks",))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
+        checks_name = self._task.args.get("checks", "deploy")
+        checks = ENTRY_POINT_CHECKS.get(checks_name)
+        if checks is None:
+            result.update(failed=True, msg="checks must be one of %s" % ", ".join(sorted(ENTRY_POINT_CHECKS)))
+            return result
+        values = {}
+        for var in checks:
+            if var in task_vars:
+                values[var] = self._templar.template(task_vars[var])
+        errors = check_values(values, checks)
+        errors.extend(unknown_variables([k for k in task_vars if k.startswith("zipapp_")], collection_variables()))
+        result["changed"] = False
+        if errors:
+            result["failed"] = True
+            result["errors"] = errors
+            result["msg"] = "Invalid input, nothing was changed:\n - " + "\n - ".join(errors)
+        else:
+            result["msg"] = "%d variables checked" % len(values)
+        return result

@@ -1,0 +1,374 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) containerless.zipapp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Release state on a host: layout, release records, per-release config, atomic link swaps, pruning.
+
+This is a private module_utils file: its interface may change without notice.
+
+Layout (``<app>`` is ``<zipapp_root>/<zipapp_name>``)::
+
+    <app>/releases/<version>/<name>.pyz        the verified artifact
+    <app>/releases/<version>/release.json      version, sha256, url, time, who deployed
+    <app>/releases/<version>/config.<N>/       env (0600), start, credentials/ (0700), units/
+    <app>/releases/<version>/config -> config.<N>
+    <app>/current  -> releases/<version>       the live release (the units reach everything through it)
+    <app>/previous -> releases/<version>       the release that was live before
+    <app>/shiv/<name>.pyz_<build_id>/           pre-extracted shiv caches (read-only for the service)
+
+Config travels with the release: a new version gets its own config dir, and one rename of
+``current`` switches code and config together.  A config-only change of the live version writes
+``config.<N+1>`` and switches the release's ``config`` link; ``config.<N>`` is kept for a restore.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import errno
+import json
+import os
+import re
+import shlex
+import shutil
+import tempfile
+
+RECORD = "release.json"
+CONFIG_RE = re.compile(r"config\.([0-9]+)")
+# States a release can be in (reported by zipapp_releases).
+LIVE, PREVIOUS, READY, INCOMPLETE = "live", "previous", "ready", "incomplete"
+
+
+class ReleaseError(Exception):
+    """The release tree is not in the state an operation needs; nothing was changed."""
+
+
+class Layout(object):
+    """Paths of one app's tree."""
+
+    def __init__(self, root, name):
+        self.root = root
+        self.name = name
+        self.app = os.path.join(root, name)
+        self.releases = os.path.join(self.app, "releases")
+        self.current = os.path.join(self.app, "current")
+        self.previous = os.path.join(self.app, "previous")
+        self.shiv = os.path.join(self.app, "shiv")
+
+    def release(self, version):
+        return os.path.join(self.releases, version)
+
+    def pyz(self, version):
+        return os.path.join(self.release(version), self.name + ".pyz")
+
+    def record(self, version):
+        return os.path.join(self.release(version), RECORD)
+
+    def config_link(self, version):
+        return os.path.join(self.release(version), "config")
+
+    def config_dir(self, version, config_id):
+        return os.path.join(self.release(version), config_id)
+
+    def link_target(self, version):
+        """Relative target of ``current``/``previous`` for ``version``."""
+        return os.path.join("releases", version)
+
+
+def now_utc():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def fsync_dir(path):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_file(path, data, mode):
+    """Write ``data`` to ``path`` atomically (temp file in the same dir, fsync, rename), with ``mode``."""
+    if not isinstance(data, bytes):
+        data = data.encode("utf-8")
+    d = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=d)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, path)
+    except Exception:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    fsync_dir(d)
+
+
+def read_bytes(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except (IOError, OSError) as e:
+        if e.errno in (errno.ENOENT, errno.ENOTDIR):
+            return None
+        raise
+
+
+def link_version(layout, link):
+    """The version a ``current``/``previous`` link points to, or None."""
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    parts = os.path.normpath(target).split(os.sep)
+    if len(parts) >= 2 and parts[-2] == "releases":
+        return parts[-1]
+    return None
+
+
+def read_record(layout, version):
+    data = read_bytes(layout.record(version))
+    if data is None:
+        return None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except ValueError:
+        return None
+
+
+def write_record(layout, version, record):
+    write_file(layout.record(version), json.dumps(record, indent=2, sort_keys=True) + "\n", 0o644)
+
+
+def config_numbers(release_dir):
+    try:
+        names = os.listdir(release_dir)
+    except OSError:
+        return []
+    numbers = []
+    for n in names:
+        m = CONFIG_RE.fullmatch(n)
+        if m and os.path.isdir(os.path.join(release_dir, n)):
+            numbers.append(int(m.group(1)))
+    return sorted(numbers)
+
+
+def linked_config(layout, version):
+    """The config id (``config.<N>``) the release's ``config`` link points to, or None."""
+    try:
+        target = os.readlink(layout.config_link(version))
+    except OSError:
+        return None
+    return target if CONFIG_RE.fullmatch(target) else None
+
+
+def list_releases(layout):
+    """All releases, oldest deploy first, with their state."""
+    live = link_version(layout, layout.current)
+    previous = link_version(layout, layout.previous)
+    try:
+        names = sorted(os.listdir(layout.releases))
+    except OSError:
+        names = []
+    out = []
+    for version in names:
+        if version.startswith(".") or not os.path.isdir(layout.release(version)):
+            continue
+        record = read_record(layout, version) or {}
+        config = linked_config(layout, version)
+        complete = bool(record) and config is not None and os.path.isfile(layout.pyz(version))
+        state = LIVE if version == live else PREVIOUS if version == previous else READY if complete else INCOMPLETE
+        out.append({
+            "version": version,
+            "state": state,
+            "sha256": record.get("sha256"),
+            "url": record.get("url"),
+            "deployed_at": record.get("deployed_at"),
+            "deployed_by": record.get("deployed_by"),
+            "config": config,
+            "shiv_cache": record.get("shiv_cache"),
+        })
+    out.sort(key=lambda r: (r["deployed_at"] or "", r["version"]))
+    return out
+
+
+# ---- config ----------------------------------------------------------------------------------
+
+def render_start(python, pyz, args, header):
+    """The release's start script: ``exec`` keeps the PID, so socket activation's LISTEN_PID matches."""
+    words = " ".join(shlex.quote(w) for w in [python, pyz] + list(args))
+    lines = ["#!/bin/sh"] + ["# " + line for line in header.splitlines()] + ['exec %s "$@"' % words]
+    return "\n".join(lines) + "\n"
+
+
+def desired_config(env_text, start_text, units, secrets):
+    """Files of a config dir: relative path -> (bytes, mode)."""
+    files = {
+        "env": (env_text.encode("utf-8"), 0o600),
+        "start": (start_text.encode("utf-8"), 0o644),
+    }
+    for cred_id, value in secrets.items():
+        files["credentials/" + cred_id] = (value.encode("utf-8"), 0o600)
+    for unit, text in units.items():
+        files["units/" + unit] = (text.encode("utf-8"), 0o644)
+    return files
+
+
+DIR_MODES = {"": 0o755, "credentials": 0o700, "units": 0o755}
+
+
+def read_config(config_dir):
+    """Files of an existing config dir: relative path -> (bytes, mode); None when it does not exist."""
+    if not os.path.isdir(config_dir):
+        return None
+    files = {}
+    for dirpath, dirnames, filenames in os.walk(config_dir):
+        for fname in filenames:
+            full = os.path.join(dirpath, fname)
+            rel = os.path.relpath(full, config_dir)
+            files[rel] = (read_bytes(full), os.stat(full).st_mode & 0o7777)
+    return files
+
+
+def config_differences(old, new):
+    """Relative paths whose content or mode differ between two config file maps."""
+    old = old or {}
+    return sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p))
+
+
+def write_config(layout, version, files):
+    """Write ``files`` as the release's next ``config.<N>`` (staged, then renamed); return its id."""
+    rel_dir = layout.release(version)
+    numbers = config_numbers(rel_dir)
+    config_id = "config.%d" % ((numbers[-1] + 1) if numbers else 1)
+    staging = tempfile.mkdtemp(prefix=".%s." % config_id, dir=rel_dir)
+    try:
+        os.chmod(staging, DIR_MODES[""])
+        for sub in ("credentials", "units"):
+            os.mkdir(os.path.join(staging, sub))
+            os.chmod(os.path.join(staging, sub), DIR_MODES[sub])
+        for rel, (data, mode) in files.items():
+            write_file(os.path.join(staging, rel), data, mode)
+        os.rename(staging, os.path.join(rel_dir, config_id))
+    except Exception:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    fsync_dir(rel_dir)
+    return config_id
+
+
+def config_diff(old, new, label_old, label_new):
+    """Ansible diff entries for the readable parts of a config (never credential values)."""
+    old = old or {}
+    diffs = []
+    for rel in sorted(set(old) | set(new)):
+        if rel.startswith("credentials/"):
+            continue
+        before = old.get(rel, (b"", 0))[0]
+        after = new.get(rel, (b"", 0))[0]
+        if before != after:
+            diffs.append({
+                "before_header": "%s/%s" % (label_old, rel),
+                "after_header": "%s/%s" % (label_new, rel),
+                "before": before.decode("utf-8", "replace"),
+                "after": after.decode("utf-8", "replace"),
+            })
+    old_creds = dict((k, v) for k, v in old.items() if k.startswith("credentials/"))
+    new_creds = dict((k, v) for k, v in new.items() if k.startswith("credentials/"))
+    if old_creds != new_creds:
+        def summary(creds, other):
+            return "".join("%s%s\n" % (k.split("/", 1)[1], " (changed)" if other.get(k) != v and k in other else "")
+                           for k, v in sorted(creds.items()))
+        diffs.append({
+            "before_header": "%s/credentials (values hidden)" % label_old,
+            "after_header": "%s/credentials (values hidden)" % label_new,
+            "before": summary(old_creds, new_creds),
+            "after": summary(new_creds, old_creds),
+        })
+    return diffs
+
+
+# ---- links -----------------------------------------------------------------------------------
+
+def swap_link(link, target):
+    """Point ``link`` at ``target`` with one rename(2); return True when it changed."""
+    try:
+        if os.readlink(link) == target:
+            return False
+    except OSError as e:
+        if e.errno == errno.EINVAL:
+            raise ReleaseError("%s exists and is not a symlink; move it away first" % link)
+        if e.errno != errno.ENOENT:
+            raise
+    d = os.path.dirname(link)
+    tmp = os.path.join(d, ".%s.%d.tmp" % (os.path.basename(link), os.getpid()))
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    try:
+        os.rename(tmp, link)
+    except Exception:
+        os.unlink(tmp)
+        raise
+    fsync_dir(d)
+    return True
+
+
+# ---- pruning ---------------------------------------------------------------------------------
+
+def prune_plan(layout, keep):
+    """Releases to remove: the live and previous releases always stay and count towards ``keep``;
+    the other slots go to the newest releases by deploy time (from their records, never mtimes)."""
+    releases = list_releases(layout)
+    protected = [r for r in releases if r["state"] in (LIVE, PREVIOUS)]
+    others = sorted((r for r in releases if r["state"] not in (LIVE, PREVIOUS)),
+                    key=lambda r: (r["deployed_at"] or "", r["version"]), reverse=True)
+    slots = max(keep - len(protected), 0)
+    doomed = others[slots:]
+    return doomed, protected + others[:slots]
+
+
+def prune(layout, keep, check_mode=False):
+    """Remove releases beyond ``keep`` and their shiv caches; return the removed versions."""
+    doomed, kept = prune_plan(layout, keep)
+    kept_caches = set(r["shiv_cache"] for r in kept if r["shiv_cache"])
+    removed = []
+    for r in doomed:
+        removed.append(r["version"])
+        if check_mode:
+            continue
+        cache = r["shiv_cache"]
+        if cache and cache not in kept_caches and os.path.dirname(cache) == layout.shiv:
+            shutil.rmtree(cache, ignore_errors=True)
+            lock = os.path.join(layout.shiv, ".%s_lock" % os.path.basename(cache))
+            if os.path.lexists(lock):
+                os.unlink(lock)
+        # rename first so a half-removed release never looks like a release
+        doomed_dir = os.path.join(layout.releases, ".removing-%s" % r["version"])
+        os.rename(layout.release(r["version"]), doomed_dir)
+        shutil.rmtree(doomed_dir, ignore_errors=True)
+    return removed
+
+
+def prune_configs(layout, version, check_mode=False):
+    """Keep the linked config of a release and the one before it; remove older ones."""
+    linked = linked_config(layout, version)
+    numbers = config_numbers(layout.release(version))
+    if linked is None:
+        return []
+    current_n = int(linked.split(".")[1])
+    older = [n for n in numbers if n < current_n]
+    keep = set([current_n] + older[-1:])
+    removed = ["config.%d" % n for n in numbers if n not in keep]
+    if not check_mode:
+        for cid in removed:
+            shutil.rmtree(layout.config_dir(version, cid), ignore_errors=True)
+    return removed

@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) containerless.zipapp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inspect a zipapp and pre-extract a shiv zipapp's cache without running the app.
+
+This is a private module_utils file: its interface may change without notice.
+
+A shiv ``.pyz`` extracts its ``site-packages`` on first start into
+``<SHIV_ROOT>/<resolved pyz file name>_<build_id>/site-packages``; when that directory exists, shiv
+takes no lock and writes nothing.  So root extracts it once per release, into a cache root that the
+service only reads, by calling the pyz's own ``_bootstrap.extract_site_packages`` (zipimport, the
+target interpreter, ``-I -S``) -- the app itself never runs.  Modes are set explicitly, so a root
+umask of 077 still leaves the tree readable by the service's dynamic user.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import stat
+import zipfile
+
+
+class ZipappError(Exception):
+    """The file is not a usable zipapp."""
+
+
+def inspect(path):
+    """Describe the zipapp at ``path``: kind (shiv or zipapp), build id, entry point, shebang."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256)
+        zf = zipfile.ZipFile(path)
+    except (IOError, OSError, zipfile.BadZipfile) as e:
+        raise ZipappError("%s is not a zip application: %s" % (path, e))
+    shebang = None
+    if head.startswith(b"#!"):
+        shebang = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    with zf:
+        names = set(zf.namelist())
+        if "environment.json" in names and any(n.startswith("_bootstrap/") for n in names):
+            try:
+                env = json.loads(zf.read("environment.json").decode("utf-8"))
+            except ValueError as e:
+                raise ZipappError("%s: environment.json is not JSON: %s" % (path, e))
+            return {
+                "kind": "shiv",
+                "build_id": env.get("build_id"),
+                "entry_point": env.get("entry_point") or env.get("script"),
+                "shebang": shebang,
+                "shiv_version": env.get("shiv_version"),
+            }
+        if "__main__.py" in names:
+            return {"kind": "zipapp", "build_id": None, "entry_point": "__main__.py", "shebang": shebang}
+    raise ZipappError("%s has neither shiv's environment.json nor a __main__.py: not a runnable zipapp" % path)
+
+
+def cache_dir(shiv_root, pyz_path, build_id):
+    """Where shiv looks for this pyz's cache (mirrors shiv's ``cache_path``)."""
+    return os.path.join(shiv_root, "%s_%s" % (os.path.basename(os.path.realpath(pyz_path)), build_id))
+
+
+# Runs under the target interpreter with ``-I -S``: the pyz's own bootstrap does the extraction.
+EXTRACT_CODE = r"""
+import json, os, sys, zipfile
+pyz, root = sys.argv[1], sys.argv[2]
+os.umask(0o022)
+sys.path.insert(0, pyz)
+import _bootstrap
+with zipfile.ZipFile(pyz) as archive:
+    env = json.loads(archive.read("environment.json").decode("utf-8"))
+    target = _bootstrap.cache_path(archive, root, env["build_id"])
+    if not (target / "site-packages").exists():
+        _bootstrap.extract_site_packages(archive, target, True, 0)
+print(json.dumps({"cache": str(target)}))
+"""
+
+
+def extract_command(python, pyz_path, shiv_root):
+    return [python, "-I", "-S", "-c", EXTRACT_CODE, pyz_path, shiv_root]
+
+
+def make_readable(top):
+    """Give everything under ``top`` (and ``top``) world read, and world execute where it matters."""
+    changed = 0
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in [dirpath] + [os.path.join(dirpath, f) for f in filenames]:
+            st = os.lstat(name)
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            mode = stat.S_IMODE(st.st_mode)
+            want = mode | 0o644
+            if stat.S_ISDIR(st.st_mode) or mode & 0o100:
+                want |= 0o755
+            want &= ~0o022
+            if want != mode:
+                os.chmod(name, want)
+                changed += 1
+    return changed

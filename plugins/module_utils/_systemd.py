@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) containerless.zipapp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small helpers around systemctl and systemd-analyze.
+
+This is a private module_utils file: its interface may change without notice.
+
+``run`` is a callable like ``AnsibleModule.run_command``: ``run(argv) -> (rc, stdout, stderr)``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import time
+
+UNIT_DIR = "/etc/systemd/system"
+
+
+def booted():
+    """True when systemd is PID 1 (the same test as sd_booted(3))."""
+    return os.path.isdir("/run/systemd/system")
+
+
+def verify(run, paths):
+    """``systemd-analyze verify`` the unit files at ``paths`` (named as their real units).
+
+    Returns the problems found as a list of lines; empty means clean.  systemd-analyze exits 0 on
+    an unknown key and only warns, so every line of output that names one of our units counts.
+    """
+    rc, out, err = run(["systemd-analyze", "verify", "--man=no"] + list(paths))
+    names = [os.path.basename(p) for p in paths]
+    lines = [line.strip() for line in (out + "\n" + err).splitlines() if line.strip()]
+    ours = [line for line in lines if any(p in line for p in paths) or any(n in line for n in names)]
+    if rc != 0 and not ours:
+        ours = lines or ["systemd-analyze verify exited with %d" % rc]
+    return ours
+
+
+def daemon_reload(run):
+    rc, out, err = run(["systemctl", "daemon-reload"])
+    if rc != 0:
+        raise RuntimeError("systemctl daemon-reload failed: %s" % (err or out).strip())
+
+
+def show(run, unit, *props):
+    """``systemctl show`` properties of ``unit`` as a dict of strings."""
+    rc, out, err = run(["systemctl", "show", "--property=" + ",".join(props), unit])
+    values = {}
+    for line in out.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key] = value
+    return values
+
+
+def service_state(run, unit):
+    """``(ActiveState, start)`` of a service; ``start`` is when its main process started, as a
+    ``time.time()`` value, or None when it has none."""
+    values = show(run, unit, "ActiveState", "ExecMainStartTimestampMonotonic")
+    try:
+        mono_us = int(values.get("ExecMainStartTimestampMonotonic") or 0)
+    except ValueError:
+        mono_us = 0
+    start = None
+    if mono_us:
+        # systemd's CLOCK_MONOTONIC is Python's time.monotonic(); move it onto the wall clock
+        start = time.time() - time.monotonic() + mono_us / 1e6
+    return values.get("ActiveState", "unknown"), start
+
+
+def is_active(run, unit):
+    rc, out, err = run(["systemctl", "is-active", "--quiet", unit])
+    return rc == 0
+
+
+def is_enabled(run, unit):
+    rc, out, err = run(["systemctl", "is-enabled", "--quiet", unit])
+    return rc == 0
+
+
+def systemctl(run, *args):
+    rc, out, err = run(["systemctl"] + list(args))
+    if rc != 0:
+        raise RuntimeError("systemctl %s failed: %s" % (" ".join(args), (err or out).strip()))
+    return out

@@ -1,0 +1,278 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) containerless.zipapp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Checks on the deploy role's inputs that argument_specs cannot express.
+
+This is a private module_utils file: its interface may change without notice.
+
+argument_specs checks presence, choices and nested keys, but it does not check patterns, and
+``type: str`` silently coerces (``1.10`` becomes ``"1.1"``, a list becomes its repr).  Every
+function here takes the raw value and returns a list of messages that name the variable; an
+empty list means the value is good.  The preflight action plugin runs them on the controller,
+before anything touches a host, and the modules run the ones that guard paths again.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+import re
+
+from ansible_collections.containerless.zipapp.plugins.module_utils._envfile import env_errors
+
+NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
+VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+SHA256_HEX_RE = re.compile(r"[0-9a-fA-F]{64}")
+CREDENTIAL_ID_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+DIRECTIVE_RE = re.compile(r"[A-Z][A-Za-z0-9]+")
+URL_SCHEMES = ("http", "https", "file")
+
+
+def _text(value):
+    return isinstance(value, str)
+
+
+def _describe(value):
+    return "%s %r" % (type(value).__name__, value)
+
+
+def must_be_string(var, value):
+    if not _text(value):
+        return ["%s must be a quoted string, got %s" % (var, _describe(value))]
+    return []
+
+
+def check_name(value, var="zipapp_name"):
+    errors = must_be_string(var, value)
+    if not errors and not NAME_RE.fullmatch(value):
+        errors.append(
+            "%s=%r is not a valid app name: it must match ^[a-z][a-z0-9-]{0,30}$ "
+            "(lower case letters, digits and '-', starting with a letter; it is also the systemd unit name)"
+            % (var, value)
+        )
+    return errors
+
+
+def check_version(value, var="zipapp_version"):
+    errors = must_be_string(var, value)
+    if not errors and (not VERSION_RE.fullmatch(value) or ".." in value):
+        errors.append(
+            "%s=%r is not a valid version: it must match ^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$ "
+            "and contain no '..' (it names the release directory)" % (var, value)
+        )
+    return errors
+
+
+def _split_url(value):
+    if "://" not in value:
+        return None, None, None
+    scheme, rest = value.split("://", 1)
+    authority = rest.split("/", 1)[0]
+    return scheme.lower(), authority, rest
+
+
+def check_url(value, var="zipapp_url", schemes=URL_SCHEMES):
+    errors = must_be_string(var, value)
+    if errors:
+        return errors
+    if any(c in value for c in "\r\n\t ") or not value:
+        return ["%s=%r must be a URL without whitespace" % (var, value)]
+    scheme, authority, rest = _split_url(value)
+    if scheme not in schemes:
+        return ["%s=%r must start with one of %s" % (var, value, ", ".join(s + "://" for s in schemes))]
+    if "@" in authority:
+        return [
+            "%s must not carry credentials in the URL (they would be logged and recorded): "
+            "use zipapp_download_headers, e.g. {Authorization: 'Bearer ...'}" % var
+        ]
+    if scheme == "file":
+        if not rest.startswith("/") or authority:
+            return ["%s=%r: a file URL must be file:///absolute/path" % (var, value)]
+    elif not authority:
+        return ["%s=%r has no host" % (var, value)]
+    if rest.endswith("/"):
+        return ["%s=%r must name a file, not a directory" % (var, value)]
+    return []
+
+
+def check_checksum(value, var="zipapp_checksum"):
+    """``sha256:<64 hex>`` or ``sha256:<url of a SHA256SUMS file>``."""
+    errors = must_be_string(var, value)
+    if errors:
+        return errors
+    algo, sep, rest = value.partition(":")
+    if not sep or algo.lower() != "sha256":
+        return ["%s=%r must be 'sha256:<64 hex digits>' or 'sha256:<url of a SHA256SUMS file>'" % (var, value)]
+    if "://" in rest:
+        return check_url(rest, var)
+    if not SHA256_HEX_RE.fullmatch(rest):
+        return [
+            "%s: 'sha256:' must be followed by exactly 64 hex digits or a URL, got %d characters"
+            % (var, len(rest))
+        ]
+    return []
+
+
+def check_abs_path(value, var, allow_root=False):
+    errors = must_be_string(var, value)
+    if errors:
+        return errors
+    parts = value.split("/")
+    if not value.startswith("/") or ".." in parts or any(c in value for c in "\x00\n\r"):
+        return ["%s=%r must be an absolute path without '..'" % (var, value)]
+    if not allow_root and value.rstrip("/") == "":
+        return ["%s must not be '/'" % var]
+    if any(c.isspace() for c in value) or "%" in value or "\\" in value:
+        return ["%s=%r must not contain whitespace, '%%' or '\\' (it is written into systemd units)" % (var, value)]
+    return []
+
+
+def check_str_list(value, var, allow_empty_items=False):
+    if not isinstance(value, list):
+        return ["%s must be a list of strings, got %s" % (var, _describe(value))]
+    errors = []
+    for i, item in enumerate(value):
+        if not _text(item):
+            errors.append("%s[%d] must be a string, got %s" % (var, i, _describe(item)))
+        elif "\x00" in item:
+            errors.append("%s[%d] contains a NUL character" % (var, i))
+        elif not allow_empty_items and not item:
+            errors.append("%s[%d] must not be empty" % (var, i))
+    return errors
+
+
+def check_env(value, var="zipapp_env"):
+    return env_errors(value, var)
+
+
+def check_secrets(value, var="zipapp_secrets"):
+    """Secret ids become credential file names; values are never echoed in messages."""
+    if not isinstance(value, dict):
+        return ["%s must be a mapping of credential id: value" % var]
+    errors = []
+    for key in sorted(value, key=str):
+        if not _text(key) or not CREDENTIAL_ID_RE.fullmatch(key):
+            errors.append(
+                "%s: %r is not a valid credential id (letters, digits, '_', '.', '-', not starting with '.' or '-')"
+                % (var, key)
+            )
+            continue
+        secret = value[key]
+        if not _text(secret):
+            errors.append("%s.%s must be a string, got %s (value hidden)" % (var, key, type(secret).__name__))
+        elif not secret:
+            errors.append("%s.%s must not be empty" % (var, key))
+        elif "\x00" in secret:
+            errors.append("%s.%s contains a NUL character" % (var, key))
+    return errors
+
+
+def check_listen(value, var="zipapp_listen"):
+    errors = must_be_string(var, value)
+    if errors or value == "":
+        return errors
+    if any(c.isspace() for c in value) or "%" in value:
+        return ["%s=%r must be a systemd ListenStream= value without whitespace or '%%' (e.g. '127.0.0.1:8000')"
+                % (var, value)]
+    if value.startswith("/"):
+        return check_abs_path(value, var)
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        port = value
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        return ["%s=%r must be 'HOST:PORT', 'PORT' or an absolute unix socket path" % (var, value)]
+    return []
+
+
+def check_int(value, var, minimum=None):
+    if isinstance(value, bool) or not isinstance(value, int):
+        return ["%s must be an integer, got %s" % (var, _describe(value))]
+    if minimum is not None and value < minimum:
+        return ["%s must be at least %d, got %d" % (var, minimum, value)]
+    return []
+
+
+def check_bool(value, var):
+    if not isinstance(value, bool):
+        return ["%s must be true or false, got %s" % (var, _describe(value))]
+    return []
+
+
+def check_sandbox(value, var="zipapp_sandbox"):
+    if not isinstance(value, dict):
+        return ["%s must be a mapping of systemd directive: value" % var]
+    errors = []
+    for key in sorted(value, key=str):
+        item = value[key]
+        if not _text(key) or not DIRECTIVE_RE.fullmatch(key):
+            errors.append("%s: %r is not a systemd directive name" % (var, key))
+            continue
+        items = item if isinstance(item, list) else [item]
+        for one in items:
+            if one is None or isinstance(one, (bool, int)):
+                continue
+            if not _text(one) or any(c in one for c in "\n\r\x00"):
+                errors.append("%s.%s must be a string, number, boolean, null or a list of those on one line each"
+                              % (var, key))
+                break
+    return errors
+
+
+def check_service_lines(value, var="zipapp_service_extra"):
+    errors = check_str_list(value, var)
+    if errors:
+        return errors
+    for i, line in enumerate(value):
+        if "\n" in line or "\r" in line or not DIRECTIVE_RE.fullmatch(line.partition("=")[0]) or "=" not in line:
+            errors.append("%s[%d]=%r must be one 'Directive=value' line" % (var, i, line))
+    return errors
+
+
+def unknown_variables(names, known, prefix="zipapp_"):
+    """Messages for variables that start with ``prefix`` but are not ``known``, with a suggestion."""
+    errors = []
+    for name in sorted(set(names)):
+        if not name.startswith(prefix) or name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = " (did you mean %s?)" % close[0] if close else ""
+        errors.append("%s is not a variable of containerless.zipapp%s" % (name, hint))
+    return errors
+
+
+# The deploy role's variables and their checks.  Variables that are not listed here are
+# checked by argument_specs alone (choices, booleans).
+DEPLOY_CHECKS = {
+    "zipapp_name": check_name,
+    "zipapp_version": check_version,
+    "zipapp_url": check_url,
+    "zipapp_checksum": check_checksum,
+    "zipapp_python": lambda v: check_abs_path(v, "zipapp_python"),
+    "zipapp_args": lambda v: check_str_list(v, "zipapp_args"),
+    "zipapp_env": check_env,
+    "zipapp_secrets": check_secrets,
+    "zipapp_listen": check_listen,
+    "zipapp_keep_releases": lambda v: check_int(v, "zipapp_keep_releases", minimum=1),
+    "zipapp_root": lambda v: check_abs_path(v, "zipapp_root"),
+    "zipapp_ip_address_allow": lambda v: check_str_list(v, "zipapp_ip_address_allow"),
+    "zipapp_sandbox": check_sandbox,
+    "zipapp_service_extra": check_service_lines,
+    "zipapp_download_timeout": lambda v: check_int(v, "zipapp_download_timeout", minimum=1),
+    "zipapp_stop_timeout": lambda v: check_int(v, "zipapp_stop_timeout", minimum=1),
+    "zipapp_controller_cache": lambda v: must_be_string("zipapp_controller_cache", v),
+    "zipapp_description": lambda v: must_be_string("zipapp_description", v),
+}
+
+ENTRY_POINT_CHECKS = {
+    "deploy": DEPLOY_CHECKS,
+}
+
+
+def check_values(values, checks):
+    """Run ``checks`` (variable -> function) on ``values`` (variable -> raw value)."""
+    errors = []
+    for var in sorted(checks):
+        if var in values:
+            errors.extend(checks[var](values[var]))
+    return errors

@@ -1,0 +1,130 @@
+import json
+import os
+
+import pytest
+
+from ansible_collections.containerless.zipapp.plugins.module_utils import _release as r
+
+
+def make_release(layout, version, deployed_at, config=True, cache=None):
+    os.makedirs(layout.release(version))
+    with open(layout.pyz(version), "w") as f:
+        f.write(version)
+    r.write_record(layout, version, {"version": version, "sha256": "x", "deployed_at": deployed_at,
+                                     "shiv_cache": cache})
+    if config:
+        cid = r.write_config(layout, version, r.desired_config("", "#!/bin/sh\n", {}, {}))
+        r.swap_link(layout.config_link(version), cid)
+
+
+@pytest.fixture
+def layout(tmp_path):
+    lay = r.Layout(str(tmp_path), "demo")
+    os.makedirs(lay.releases)
+    return lay
+
+
+def test_swap_link_is_atomic_and_idempotent(layout):
+    assert r.swap_link(layout.current, "releases/1")
+    assert os.readlink(layout.current) == "releases/1"
+    assert not r.swap_link(layout.current, "releases/1")
+    assert r.swap_link(layout.current, "releases/2")
+    assert os.readlink(layout.current) == "releases/2"
+    assert sorted(os.listdir(layout.app)) == ["current", "releases"]
+
+
+def test_swap_link_refuses_a_real_directory(layout):
+    os.makedirs(layout.current)
+    with pytest.raises(r.ReleaseError, match="not a symlink"):
+        r.swap_link(layout.current, "releases/1")
+
+
+def test_link_version(layout):
+    assert r.link_version(layout, layout.current) is None
+    os.symlink("releases/1.2.3", layout.current)
+    assert r.link_version(layout, layout.current) == "1.2.3"
+
+
+def test_render_start_quotes_every_word_and_execs():
+    text = r.render_start("/usr/bin/python3", "/opt/z/demo/releases/1/demo.pyz", ["serve", "it's", "$HOME"], "hdr")
+    assert text.splitlines() == [
+        "#!/bin/sh",
+        "# hdr",
+        "exec /usr/bin/python3 /opt/z/demo/releases/1/demo.pyz serve 'it'\"'\"'s' '$HOME' \"$@\"",
+    ]
+
+
+def test_write_config_modes_and_comparison(layout):
+    os.makedirs(layout.release("1"))
+    old = os.umask(0o077)
+    try:
+        files = r.desired_config('A="1"\n', "#!/bin/sh\n", {"demo.service": "[Service]\n"}, {"tok": "s3cr3t"})
+        cid = r.write_config(layout, "1", files)
+    finally:
+        os.umask(old)
+    d = layout.config_dir("1", cid)
+    assert cid == "config.1"
+    assert os.stat(d).st_mode & 0o777 == 0o755
+    assert os.stat(os.path.join(d, "env")).st_mode & 0o777 == 0o600
+    assert os.stat(os.path.join(d, "credentials")).st_mode & 0o777 == 0o700
+    assert os.stat(os.path.join(d, "credentials", "tok")).st_mode & 0o777 == 0o600
+    assert os.stat(os.path.join(d, "units", "demo.service")).st_mode & 0o777 == 0o644
+    assert r.config_differences(r.read_config(d), files) == []
+    changed = dict(files, **{"credentials/tok": (b"other", 0o600)})
+    assert r.config_differences(r.read_config(d), changed) == ["credentials/tok"]
+    assert r.write_config(layout, "1", changed) == "config.2"
+
+
+def test_config_diff_hides_credential_values():
+    old = r.desired_config('A="1"\n', "s\n", {}, {"tok": "old-secret"})
+    new = r.desired_config('A="2"\n', "s\n", {}, {"tok": "new-secret", "added": "x"})
+    diff = r.config_diff(old, new, "1/config.1", "1/config.2")
+    text = json.dumps(diff)
+    assert "old-secret" not in text and "new-secret" not in text
+    assert diff[0]["before"] == 'A="1"\n' and diff[0]["after"] == 'A="2"\n'
+    assert diff[-1]["after"] == "added\ntok (changed)\n"
+
+
+def test_list_releases_states(layout):
+    make_release(layout, "1", "2026-01-01T00:00:00Z")
+    make_release(layout, "2", "2026-01-02T00:00:00Z")
+    make_release(layout, "3", "2026-01-03T00:00:00Z")
+    os.makedirs(layout.release("4"))
+    r.swap_link(layout.previous, "releases/2")
+    r.swap_link(layout.current, "releases/3")
+    states = dict((x["version"], x["state"]) for x in r.list_releases(layout))
+    assert states == {"1": "ready", "2": "previous", "3": "live", "4": "incomplete"}
+
+
+def test_prune_keeps_n_newest_and_never_live_or_previous(layout):
+    os.makedirs(layout.shiv)
+    for i in range(1, 7):
+        cache = os.path.join(layout.shiv, "demo.pyz_%d" % i)
+        os.makedirs(cache)
+        open(os.path.join(layout.shiv, ".demo.pyz_%d_lock" % i), "w").close()
+        make_release(layout, str(i), "2026-01-0%dT00:00:00Z" % i, cache=cache)
+    # the oldest is live (a rollback), the second oldest previous
+    r.swap_link(layout.current, "releases/1")
+    r.swap_link(layout.previous, "releases/2")
+    removed = r.prune(layout, 3)
+    assert removed == ["5", "4", "3"]
+    assert sorted(os.listdir(layout.releases)) == ["1", "2", "6"]
+    assert sorted(os.listdir(layout.shiv)) == sorted(
+        ["demo.pyz_%d" % i for i in (1, 2, 6)] + [".demo.pyz_%d_lock" % i for i in (1, 2, 6)])
+
+
+def test_prune_in_check_mode_removes_nothing(layout):
+    for i in range(1, 4):
+        make_release(layout, str(i), "2026-01-0%dT00:00:00Z" % i)
+    r.swap_link(layout.current, "releases/3")
+    assert r.prune(layout, 1, check_mode=True) == ["2", "1"]
+    assert sorted(os.listdir(layout.releases)) == ["1", "2", "3"]
+
+
+def test_prune_configs_keeps_linked_and_the_one_before(layout):
+    os.makedirs(layout.release("1"))
+    for i in range(4):
+        r.write_config(layout, "1", r.desired_config("%d" % i, "", {}, {}))
+    r.swap_link(layout.config_link("1"), "config.3")
+    assert r.prune_configs(layout, "1") == ["config.1", "config.4"]
+    assert sorted(n for n in os.listdir(layout.release("1")) if n.startswith("config.")) == ["config.2", "config.3"]

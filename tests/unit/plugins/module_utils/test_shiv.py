@@ -1,0 +1,76 @@
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from ansible_collections.containerless.zipapp.plugins.module_utils import _shiv
+
+BOOTSTRAP = '''
+import os, shutil
+from pathlib import Path
+def cache_path(archive, root_dir, build_id):
+    return Path(root_dir) / ("%s_%s" % (Path(archive.filename).resolve().name, build_id))
+def extract_site_packages(archive, target_path, compile_pyc=False, compile_workers=0, force=False):
+    tmp = Path(str(target_path) + ".tmp")
+    for info in archive.infolist():
+        if info.filename.startswith("site-packages"):
+            archive.extract(info.filename, tmp)
+    shutil.move(str(tmp), str(target_path))
+'''
+
+
+def make_shiv(path, build_id="abc123"):
+    """A minimal zip laid out like a shiv: environment.json, _bootstrap/ and site-packages/."""
+    with open(path, "wb") as f:
+        f.write(b"#!/usr/bin/env python3\n")
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("environment.json", json.dumps({"build_id": build_id, "entry_point": "app:main"}))
+        zf.writestr("_bootstrap/__init__.py", BOOTSTRAP)
+        zf.writestr("site-packages/app/__init__.py", "def main(): pass\n")
+        zf.writestr("site-packages/app/data/x.txt", "x")
+    return path
+
+
+def test_inspect_shiv(tmp_path):
+    info = _shiv.inspect(make_shiv(str(tmp_path / "demo.pyz")))
+    assert info == {"kind": "shiv", "build_id": "abc123", "entry_point": "app:main",
+                    "shebang": "/usr/bin/env python3", "shiv_version": None}
+
+
+def test_inspect_plain_zipapp_and_garbage(tmp_path):
+    plain = tmp_path / "plain.pyz"
+    with zipfile.ZipFile(str(plain), "w") as zf:
+        zf.writestr("__main__.py", "print(1)")
+    assert _shiv.inspect(str(plain))["kind"] == "zipapp"
+    junk = tmp_path / "junk.pyz"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(_shiv.ZipappError, match="not a zip application"):
+        _shiv.inspect(str(junk))
+    empty = tmp_path / "empty.pyz"
+    zipfile.ZipFile(str(empty), "w").close()
+    with pytest.raises(_shiv.ZipappError, match="not a runnable zipapp"):
+        _shiv.inspect(str(empty))
+
+
+def test_extract_command_uses_the_pyz_bootstrap_and_is_readable_under_umask_077(tmp_path):
+    pyz = make_shiv(str(tmp_path / "demo.pyz"))
+    root = str(tmp_path / "shiv")
+    env = dict(os.environ)
+    cmd = _shiv.extract_command(sys.executable, pyz, root)
+    old = os.umask(0o077)
+    try:
+        out = subprocess.check_output(cmd, env=env)
+    finally:
+        os.umask(old)
+    cache = json.loads(out)["cache"]
+    assert cache == _shiv.cache_dir(root, pyz, "abc123")
+    assert os.path.isfile(os.path.join(cache, "site-packages", "app", "data", "x.txt"))
+    _shiv.make_readable(cache)
+    for dirpath, dirnames, filenames in os.walk(cache):
+        assert stat.S_IMODE(os.stat(dirpath).st_mode) & 0o055 == 0o055
+        for name in filenames:
+            assert stat.S_IMODE(os.stat(os.path.join(dirpath, name)).st_mode) & 0o044 == 0o044

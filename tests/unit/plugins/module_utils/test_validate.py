@@ -1,0 +1,138 @@
+import pytest
+
+from ansible_collections.containerless.zipapp.plugins.module_utils import _validate as v
+
+
+@pytest.mark.parametrize("name", ["demoapp", "a", "my-app-2", "a" * 31])
+def test_good_names(name):
+    assert v.check_name(name) == []
+
+
+@pytest.mark.parametrize("name", ["Demo", "my app", "my/app", "1app", "-app", "a" * 32, "app_1", "", "app."])
+def test_bad_names_name_the_variable(name):
+    errors = v.check_name(name)
+    assert len(errors) == 1 and errors[0].startswith("zipapp_name=")
+
+
+@pytest.mark.parametrize("version", ["1.4.2", "2024.01.1", "1.0.0+build.5", "v2-rc1", "1_0"])
+def test_good_versions(version):
+    assert v.check_version(version) == []
+
+
+@pytest.mark.parametrize("version", ["../1", "1/2", "..", "1..2", ".1", "-1", "", "a" * 65, "1 2", "1\n"])
+def test_bad_versions(version):
+    errors = v.check_version(version)
+    assert len(errors) == 1 and "zipapp_version" in errors[0]
+
+
+@pytest.mark.parametrize("value", [1.1, 1, ["1.0"], None, True])
+def test_a_version_that_is_not_a_string_is_refused_not_coerced(value):
+    assert v.check_version(value) == ["zipapp_version must be a quoted string, got %s %r" % (type(value).__name__, value)]
+
+
+@pytest.mark.parametrize("url", [
+    "https://artifacts.example.com/demoapp/demoapp-1.0.pyz",
+    "http://127.0.0.1:8900/demoapp-1.0.0.pyz",
+    "file:///srv/artifacts/demoapp.pyz",
+])
+def test_good_urls(url):
+    assert v.check_url(url) == []
+
+
+@pytest.mark.parametrize("url, fragment", [
+    ("https://user:secret@artifacts.example.com/a.pyz", "credentials"),
+    ("https://token@artifacts.example.com/a.pyz", "credentials"),
+    ("ftp://example.com/a.pyz", "must start with"),
+    ("artifacts.example.com/a.pyz", "must start with"),
+    ("file://host/a.pyz", "file:///"),
+    ("https:///a.pyz", "no host"),
+    ("https://example.com/dir/", "not a directory"),
+    ("https://example.com/a b.pyz", "whitespace"),
+])
+def test_bad_urls(url, fragment):
+    errors = v.check_url(url)
+    assert len(errors) == 1 and fragment in errors[0] and errors[0].startswith("zipapp_url")
+    assert "secret" not in errors[0]
+
+
+@pytest.mark.parametrize("checksum", [
+    "sha256:" + "a" * 64, "SHA256:" + "0123456789abcdef" * 4, "sha256:https://example.com/SHA256SUMS",
+])
+def test_good_checksums(checksum):
+    assert v.check_checksum(checksum) == []
+
+
+@pytest.mark.parametrize("checksum", [
+    "sha256:" + "a" * 63, "sha256:" + "a" * 65, "sha256:" + "g" * 64, "md5:" + "a" * 32, "a" * 64,
+    "sha1:" + "a" * 40, "sha256:", "sha256:ftp://x/SUMS",
+])
+def test_bad_checksums(checksum):
+    errors = v.check_checksum(checksum)
+    assert len(errors) == 1 and "zipapp_checksum" in errors[0]
+
+
+@pytest.mark.parametrize("listen", ["", "127.0.0.1:8000", "8000", "[::1]:8000", "/run/demoapp.sock"])
+def test_good_listen(listen):
+    assert v.check_listen(listen) == []
+
+
+@pytest.mark.parametrize("listen", ["127.0.0.1:0", "127.0.0.1:70000", "localhost", "a b:80", "80%", 8000])
+def test_bad_listen(listen):
+    assert len(v.check_listen(listen)) == 1
+
+
+@pytest.mark.parametrize("secrets, fragment", [
+    ({"../x": "v"}, "not a valid credential id"),
+    ({".hidden": "v"}, "not a valid credential id"),
+    ({"a/b": "v"}, "not a valid credential id"),
+    ({"token": 5}, "zipapp_secrets.token must be a string"),
+    ({"token": ""}, "must not be empty"),
+])
+def test_bad_secrets_never_show_the_value(secrets, fragment):
+    errors = v.check_secrets(secrets)
+    assert len(errors) == 1 and fragment in errors[0]
+
+
+def test_secret_values_are_not_echoed():
+    errors = v.check_secrets({"token": 123456789})
+    assert "123456789" not in errors[0]
+
+
+@pytest.mark.parametrize("value, ok", [(1, True), (5, True), (0, False), (-1, False), (True, False), ("5", False)])
+def test_keep_releases(value, ok):
+    assert (v.DEPLOY_CHECKS["zipapp_keep_releases"](value) == []) is ok
+
+
+@pytest.mark.parametrize("path, ok", [
+    ("/opt/zipapp", True), ("/", False), ("opt/zipapp", False), ("/opt/../etc", False), ("/opt/zip app", False),
+    ("/opt/%h", False),
+])
+def test_root_paths(path, ok):
+    assert (v.DEPLOY_CHECKS["zipapp_root"](path) == []) is ok
+
+
+def test_sandbox_overrides():
+    assert v.check_sandbox({"MemoryDenyWriteExecute": False, "ProcSubset": "pid", "SystemCallFilter": ["@a", "~@b"],
+                            "PrivateNetwork": None}) == []
+    assert len(v.check_sandbox({"not a directive": "x"})) == 1
+    assert len(v.check_sandbox({"Foo": "a\nExecStartPre=/bin/evil"})) == 1
+
+
+def test_service_extra_lines():
+    assert v.check_service_lines(["Nice=5", "LimitNOFILE=65536"]) == []
+    assert len(v.check_service_lines(["Nice 5"])) == 1
+    assert len(v.check_service_lines(["Nice=5\nUser=root"])) == 1
+
+
+def test_unknown_variables_are_reported_with_a_suggestion():
+    known = {"zipapp_keep_releases", "zipapp_name", "zipapp_python", "zipapp_python_version"}
+    errors = v.unknown_variables(["zipapp_keep_relases", "zipapp_name", "other_var", "zipapp_whatever"], known)
+    assert errors == [
+        "zipapp_keep_relases is not a variable of containerless.zipapp (did you mean zipapp_keep_releases?)",
+        "zipapp_whatever is not a variable of containerless.zipapp",
+    ]
+
+
+def test_check_values_runs_only_present_variables():
+    errors = v.check_values({"zipapp_name": "Bad Name", "zipapp_version": 1.1}, v.DEPLOY_CHECKS)
+    assert [e.split("=")[0].split(" ")[0] for e in errors] == ["zipapp_name", "zipapp_version"]
