@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Build the example app as reproducible shiv zipapps:
+#   <outdir>/demoapp-<version>.pyz for each version in $VERSIONS, and <outdir>/SHA256SUMS.
+#
+# usage: examples/build.sh [OUTDIR]            (default OUTDIR: examples/dist)
+#
+# Environment:
+#   PYTHON             interpreter for the build venv (default: python3)
+#   VERSIONS           space-separated versions to build (default: "1.0.0 2.0.0")
+#   SOURCE_DATE_EPOCH  timestamp of every file in the archives (default: the last
+#                      commit touching examples/, else a constant)
+#   XDG_CACHE_HOME     the build venv and staging copies live in
+#                      ${XDG_CACHE_HOME:-$HOME/.cache}/containerless-zipapp/
+#
+# Reproducibility: the same version built from the same source by the same
+# build venv path is byte-identical. The staging copy of the project lives at a
+# fixed path (not mktemp), because pip records the path of a local project in
+# demoapp-*.dist-info/direct_url.json, and the console scripts in bin/ carry
+# the build venv's interpreter path in their shebang line.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+project="$here/demoapp"
+outdir="${1:-$here/dist}"
+python="${PYTHON:-python3}"
+versions="${VERSIONS:-1.0.0 2.0.0}"
+shiv_version="1.0.8"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/containerless-zipapp"
+venv="$cache/build-venv"
+staging="$cache/staging"
+
+log() { printf 'build.sh: %s\n' "$*" >&2; }
+
+# SOURCE_DATE_EPOCH: the last commit of examples/ if there is one, else a
+# constant (2024-01-01T00:00:00Z). Zip timestamps cannot predate 1980.
+if [[ -z "${SOURCE_DATE_EPOCH:-}" ]]; then
+    SOURCE_DATE_EPOCH="$(git -C "$here" log -1 --format=%ct -- . 2>/dev/null || true)"
+    SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1704067200}"
+fi
+export SOURCE_DATE_EPOCH
+
+# Build venv with shiv, reused across builds; recreated when $PYTHON or the
+# shiv version changes.
+stamp="$("$python" -c 'import sys; print(sys.base_prefix, sys.version.split()[0])') shiv==$shiv_version"
+if [[ ! -x "$venv/bin/shiv" ]] || [[ "$(cat "$venv/.containerless-stamp" 2>/dev/null)" != "$stamp" ]]; then
+    log "creating build venv $venv ($stamp)"
+    rm -rf "$venv"
+    mkdir -p "$cache"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "shiv==$shiv_version"
+    printf '%s\n' "$stamp" >"$venv/.containerless-stamp"
+fi
+
+mkdir -p "$outdir"
+outdir="$(cd "$outdir" && pwd)"
+mkdir -p "$staging"
+
+# One build at a time per cache dir: the staging path is fixed.
+exec 9>"$staging/.lock"
+flock 9
+
+built=()
+for version in $versions; do
+    if [[ ! "$version" =~ ^[0-9A-Za-z][0-9A-Za-z.+_-]*$ ]]; then
+        log "invalid version: $version"
+        exit 2
+    fi
+    src="$staging/demoapp-$version"
+    rm -rf "$src"
+    mkdir -p "$src"
+    # Copy the project without build leftovers, then stamp the version.
+    tar -C "$project" \
+        --exclude=build --exclude='*.egg-info' --exclude=__pycache__ --exclude='*.pyc' \
+        -cf - . | tar -C "$src" -xf -
+    printf '# Written by examples/build.sh\nVERSION = "%s"\n' "$version" >"$src/demoapp/_version.py"
+
+    name="demoapp-$version.pyz"
+    log "building $name (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
+    # shiv passes the trailing arguments to "pip install --target"; pip's
+    # download/wheel cache is used as usual (PIP_CACHE_DIR, ~/.cache/pip).
+    # --only-binary: dependencies must be wheels (and pure Python, checked below).
+    "$venv/bin/shiv" --reproducible --compressed \
+        -p '/usr/bin/env python3' \
+        -e demoapp.__main__:main \
+        -o "$outdir/$name.tmp" \
+        --only-binary=:all: \
+        --disable-pip-version-check \
+        -r "$src/requirements.txt" \
+        "$src" >"$staging/$name.log" 2>&1 || {
+        cat "$staging/$name.log" >&2
+        log "shiv failed for $name"
+        exit 1
+    }
+
+    # The same .pyz must run on every CPython >= 3.11: no compiled extensions.
+    compiled="$("$venv/bin/python" - "$outdir/$name.tmp" <<'EOF'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+print("\n".join(n for n in names if n.endswith((".so", ".pyd", ".dylib"))))
+EOF
+)"
+    if [[ -n "$compiled" ]]; then
+        log "$name contains compiled extensions, refusing:"
+        printf '%s\n' "$compiled" >&2
+        exit 1
+    fi
+    mv -f "$outdir/$name.tmp" "$outdir/$name"
+    rm -rf "$src" "$staging/$name.log"
+    built+=("$name")
+done
+
+(
+    cd "$outdir"
+    sha256sum -- "${built[@]}" >SHA256SUMS
+    cat SHA256SUMS
+)
+log "done: $outdir"

@@ -1,0 +1,140 @@
+"""Command line entry point of demoapp (the shiv entry point of demoapp.pyz).
+
+    demoapp.pyz serve           run gunicorn in-process
+    demoapp.pyz manage ARGS...  run a Django management command
+    demoapp.pyz version         print the version
+"""
+
+import os
+import sys
+
+from demoapp._version import VERSION
+
+USAGE = """\
+usage: {prog} COMMAND [ARGS...]
+
+commands:
+  serve          run the web server (gunicorn)
+                   DEMOAPP_BIND     address(es) to bind, comma-separated
+                                    (default 127.0.0.1:8000; ignored under
+                                    systemd socket activation)
+                   DEMOAPP_WORKERS  number of worker processes (default 2)
+  manage ARGS    run a Django management command, e.g. "manage check"
+  version        print the version and exit
+"""
+
+DEFAULT_BIND = "127.0.0.1:8000"
+DEFAULT_WORKERS = 2
+
+
+def _prog():
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if name in ("", "-c", "__main__.py"):
+        return "python -m demoapp"
+    return name
+
+
+def _usage(stream=sys.stderr):
+    print(USAGE.format(prog=_prog()), end="", file=stream)
+
+
+def _setup_django():
+    """Configure Django in this process; exit 1 with a clear message on bad settings."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demoapp.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"{_prog()}: configuration error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+def gunicorn_options(environ=None):
+    """The gunicorn settings used by ``serve``, derived from the environment."""
+    environ = os.environ if environ is None else environ
+    bind = [b.strip() for b in environ.get("DEMOAPP_BIND", DEFAULT_BIND).split(",") if b.strip()]
+    workers_raw = environ.get("DEMOAPP_WORKERS", "").strip() or str(DEFAULT_WORKERS)
+    try:
+        workers = int(workers_raw)
+        if workers < 1:
+            raise ValueError
+    except ValueError:
+        raise SystemExit(f"{_prog()}: DEMOAPP_WORKERS must be a positive integer, got {workers_raw!r}")
+    return {
+        # Under systemd socket activation (LISTEN_FDS/LISTEN_PID for this pid)
+        # gunicorn uses the inherited sockets and ignores "bind".
+        "bind": bind or [DEFAULT_BIND],
+        "workers": workers,
+        "graceful_timeout": 20,
+        "accesslog": "-",  # stdout -> journald
+        "errorlog": "-",  # stderr -> journald
+        "proc_name": "demoapp",
+        # gunicorn >= 25.1 opens a control socket in $XDG_RUNTIME_DIR or
+        # ~/.gunicorn/ by default; under a systemd sandbox (HOME=/,
+        # ProtectSystem=strict) that cannot be created. Same as --no-control-socket.
+        "control_socket_disable": True,
+    }
+
+
+def serve():
+    from gunicorn.app.base import BaseApplication
+
+    options = gunicorn_options()
+
+    class DemoappServer(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from demoapp.wsgi import application
+
+            return application
+
+    # Fail fast in the arbiter (clear message, exit 1) instead of in every worker.
+    _setup_django()
+    DemoappServer(prog=f"{_prog()} serve").run()
+    return 0
+
+
+def manage(args):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demoapp.settings")
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line([f"{_prog()} manage", *args])
+    except ImproperlyConfigured as exc:
+        print(f"{_prog()}: configuration error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        _usage()
+        return 2
+    command, args = argv[0], argv[1:]
+    if command == "serve" and not args:
+        return serve()
+    if command == "manage":
+        return manage(args)
+    if command == "version" and not args:
+        print(VERSION)
+        return 0
+    if command in ("-h", "--help", "help"):
+        _usage(sys.stdout)
+        return 0
+    if command in ("serve", "version"):
+        print(f"{_prog()}: {command} takes no arguments", file=sys.stderr)
+    else:
+        print(f"{_prog()}: unknown command {command!r}", file=sys.stderr)
+    _usage()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

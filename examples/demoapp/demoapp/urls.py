@@ -1,0 +1,8 @@
+from django.urls import path
+
+from demoapp import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("health", views.health, name="health"),
+]

@@ -1,0 +1,38 @@
+import os
+import platform
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from demoapp._version import VERSION
+
+
+def _credential_names():
+    """Names (never contents) of the systemd credentials passed to the service."""
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return []
+    try:
+        return sorted(os.listdir(directory))
+    except OSError:
+        return []
+
+
+@require_safe
+def index(request):
+    return render(request, "demoapp/index.html", {"version": VERSION})
+
+
+@require_safe
+def health(request):
+    return JsonResponse(
+        {
+            "status": "ok",
+            "version": VERSION,
+            "python": platform.python_version(),
+            "pid": os.getpid(),
+            "credentials": _credential_names(),
+            "greeting": os.environ.get("GREETING"),
+        }
+    )
