@@ -1,0 +1,136 @@
+"""The host after side_effect: demoapp 2.0.0 live, deployed over 1.0.0, a bad deploy refused."""
+
+import base64
+import json
+import os
+import re
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "..", "vars.yml")) as f:
+    VARS = yaml.safe_load(f)
+NAME = VARS["zipapp_name"]
+APP = "/opt/zipapp/" + NAME
+PORT = int(os.environ.get("ZIPAPP_PORT", "18101"))
+
+
+def main_pid(host):
+    pid = int(host.check_output("systemctl show -P MainPID %s.service" % NAME))
+    assert pid > 0, "the service has no main process"
+    return pid
+
+
+def environ(host, pid):
+    raw = host.check_output("base64 -w0 /proc/%d/environ" % pid)
+    pairs = base64.b64decode(raw).decode("utf-8").split("\0")
+    return dict(p.split("=", 1) for p in pairs if "=" in p)
+
+
+def test_units_are_enabled_and_active(host):
+    for unit in (NAME + ".socket", NAME + ".service"):
+        svc = host.service(unit)
+        assert svc.is_enabled, unit
+        assert svc.is_running or host.run("systemctl is-active %s" % unit).stdout.strip() == "active", unit
+    assert host.socket("tcp://127.0.0.1:%d" % PORT).is_listening
+
+
+def test_app_answers_the_new_version_to_an_unprivileged_client(host):
+    out = host.check_output("runuser -u nobody -- curl -fsS --max-time 10 http://127.0.0.1:%d/health" % PORT)
+    health = json.loads(out)
+    assert health["status"] == "ok"
+    assert health["version"] == "2.0.0"
+    assert health["credentials"] == sorted(VARS["zipapp_secrets"])
+    assert health["greeting"] == VARS["zipapp_env"]["GREETING"]
+
+
+def test_static_files_are_served(host):
+    css = host.check_output("curl -fsS --max-time 10 http://127.0.0.1:%d/static/demoapp/site.css" % PORT)
+    assert "{" in css
+
+
+def test_app_runs_as_a_dynamic_user_not_root(host):
+    pid = main_pid(host)
+    uids = host.check_output("awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/%d/status" % pid).split()
+    assert len(set(uids)) == 1, uids
+    uid = int(uids[0])
+    assert 61184 <= uid <= 65519, "uid %d is not in systemd's DynamicUser range" % uid
+    # systemd's registry of dynamic users names the uid after the app (User= with DynamicUser=yes)
+    assert host.file("/run/systemd/dynamic-uid/direct:%d" % uid).linked_to == "/run/systemd/dynamic-uid/" + NAME
+    # every process of the service (the gunicorn workers too) runs as that user
+    procs = host.check_output("ps -o uid= --ppid %d" % pid).split()
+    assert procs and all(int(u) == uid for u in procs), procs
+
+
+def test_live_and_previous_links(host):
+    assert host.file(APP + "/current").linked_to == APP + "/releases/2.0.0"
+    assert host.file(APP + "/previous").linked_to == APP + "/releases/1.0.0"
+    cmdline = host.check_output("tr '\\0' ' ' < /proc/%d/cmdline" % main_pid(host))
+    assert APP + "/releases/2.0.0/%s.pyz" % NAME in cmdline
+
+
+def test_release_record(host):
+    record = json.loads(host.file(APP + "/releases/2.0.0/release.json").content_string)
+    actual = host.check_output("sha256sum %s/releases/2.0.0/%s.pyz" % (APP, NAME)).split()[0]
+    assert record["sha256"] == actual
+    assert record["version"] == "2.0.0"
+    assert record["url"].endswith("/demoapp-2.0.0.pyz")
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", record["deployed_at"])
+    assert "@" in record["deployed_by"]
+
+
+def test_env_values_round_trip_exactly(host):
+    env = environ(host, main_pid(host))
+    for key, value in VARS["zipapp_env"].items():
+        assert env.get(key) == value, key
+    assert env["SHIV_ROOT"] == APP + "/shiv"
+
+
+def test_secrets_are_credentials_not_environment(host):
+    env = environ(host, main_pid(host))
+    blob = "\n".join("%s=%s" % kv for kv in env.items())
+    for secret in VARS["zipapp_secrets"].values():
+        assert secret not in blob
+    assert "CREDENTIALS_DIRECTORY" in env
+
+
+def test_config_files_are_root_only(host):
+    config = APP + "/current/config"
+    env_file = host.file(config + "/env")
+    assert (env_file.user, env_file.group, env_file.mode) == ("root", "root", 0o600)
+    creds = host.file(config + "/credentials")
+    assert (creds.user, creds.mode) == ("root", 0o700)
+    for cred_id, value in VARS["zipapp_secrets"].items():
+        f = host.file(config + "/credentials/" + cred_id)
+        assert (f.user, f.mode) == ("root", 0o600)
+        assert f.content_string == value
+
+
+def test_shiv_cache_is_readable_despite_umask_077(host):
+    record = json.loads(host.file(APP + "/releases/2.0.0/release.json").content_string)
+    cache = record["shiv_cache"]
+    assert host.file(cache + "/site-packages").is_directory
+    assert host.file(cache).user == "root"
+    unreadable = host.check_output("find %s ! -perm -o+r -o -type d ! -perm -o+x | head -5" % cache)
+    assert unreadable == ""
+    writable = host.check_output("find %s -perm /o+w,g+w | head -5" % cache)
+    assert writable == ""
+
+
+def test_unit_exposure_is_safe(host):
+    out = host.check_output("systemd-analyze security --no-pager %s.service" % NAME)
+    score = float(re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out).group(1))
+    assert score <= 0.9, out[-2000:]
+
+
+def test_units_verify_without_warnings(host):
+    res = host.run("systemd-analyze verify --man=no /etc/systemd/system/%s.service /etc/systemd/system/%s.socket"
+                   % (NAME, NAME))
+    assert res.rc == 0
+    assert NAME not in res.stdout + res.stderr
+
+
+def test_the_refused_release_left_nothing(host):
+    assert not host.file(APP + "/releases/2.1.0").exists
+    leftovers = host.check_output("find / -xdev -name '.zipapp-download-*' 2>/dev/null | head -5")
+    assert leftovers == ""
