@@ -1,0 +1,62 @@
+# Helpers shared by scripts/demo, scripts/run-tests and bench/run (source me after scripts/env.sh).
+# Every process or container started here is stopped by its PID or name, never by a pattern.
+
+ZIPAPP_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ZIPAPP_CACHE=$ZIPAPP_REPO/.cache
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+# start_artifacts PORT: serve examples/dist on 127.0.0.1:PORT (tests/artifact_server.py).
+start_artifacts() {
+  local port=$1 pidfile=$ZIPAPP_CACHE/artifacts-$1.pid
+  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    return 0
+  fi
+  python3 "$ZIPAPP_REPO/tests/artifact_server.py" --dir "$ZIPAPP_REPO/examples/dist" --port "$port" \
+    --pidfile "$pidfile" >"$ZIPAPP_CACHE/artifacts-$port.log" 2>&1 &
+  local i
+  for i in $(seq 50); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/SHA256SUMS" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  cat "$ZIPAPP_CACHE/artifacts-$port.log" >&2
+  echo "the artifact server did not start on 127.0.0.1:$port" >&2
+  return 1
+}
+
+stop_artifacts() {
+  local pidfile=$ZIPAPP_CACHE/artifacts-$1.pid
+  if [ -s "$pidfile" ]; then
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  fi
+}
+
+# start_host NAME SUITE: a systemd test host (host network, systemd as PID 1); waits until it booted.
+start_host() {
+  local name=$1 suite=$2
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  docker run -d --name "$name" --network host \
+    --cap-add SYS_ADMIN --cap-add SYS_PTRACE \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+    --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
+    "containerless-zipapp-host:$suite" >/dev/null
+  local state
+  state=$(timeout 60 docker exec "$name" systemctl is-system-running --wait 2>/dev/null || true)
+  case "$state" in
+    running|degraded) ;;
+    *) echo "test host $name did not boot (state: ${state:-none})" >&2; return 1 ;;
+  esac
+}
+
+# host_inventory NAME FILE: an inventory with one test host reached with `docker exec`.
+host_inventory() {
+  cat >"$2" <<INV
+all:
+  hosts:
+    $1:
+      ansible_connection: community.docker.docker
+      ansible_python_interpreter: /usr/bin/python3
+INV
+}
