@@ -8,19 +8,23 @@ step() { printf '\n==== %s ====\n' "$*"; }
 
 # start_artifacts PORT: serve examples/dist on 127.0.0.1:PORT (tests/artifact_server.py).
 start_artifacts() {
-  local port=$1 pidfile=$ZIPAPP_CACHE/artifacts-$1.pid
+  local port=$1 pidfile=$ZIPAPP_CACHE/artifacts-$1.pid pid i
   if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     return 0
   fi
   python3 "$ZIPAPP_REPO/tests/artifact_server.py" --dir "$ZIPAPP_REPO/examples/dist" --port "$port" \
-    --pidfile "$pidfile" >"$ZIPAPP_CACHE/artifacts-$port.log" 2>&1 &
-  local i
+    >"$ZIPAPP_CACHE/artifacts-$port.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$pidfile"
   for i in $(seq 50); do
+    # the answer must come from our server: when another one holds the port, ours exits
+    kill -0 "$pid" 2>/dev/null || break
     curl -fsS -o /dev/null "http://127.0.0.1:$port/SHA256SUMS" 2>/dev/null && return 0
     sleep 0.2
   done
   cat "$ZIPAPP_CACHE/artifacts-$port.log" >&2
   echo "the artifact server did not start on 127.0.0.1:$port" >&2
+  rm -f "$pidfile"
   return 1
 }
 
@@ -42,12 +46,16 @@ start_host() {
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
     --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
     "containerless-zipapp-host:$suite" >/dev/null
-  local state
-  state=$(timeout 60 docker exec "$name" systemctl is-system-running --wait 2>/dev/null || true)
-  case "$state" in
-    running|degraded) ;;
-    *) echo "test host $name did not boot (state: ${state:-none})" >&2; return 1 ;;
-  esac
+  local state="" i
+  for i in $(seq 60); do  # until systemd answers on its bus, then until it finished booting
+    state=$(docker exec "$name" systemctl is-system-running --wait 2>/dev/null || true)
+    case "$state" in
+      running|degraded) return 0 ;;
+    esac
+    sleep 1
+  done
+  echo "test host $name did not boot (state: ${state:-none})" >&2
+  return 1
 }
 
 # host_inventory NAME FILE: an inventory with one test host reached with `docker exec`.
