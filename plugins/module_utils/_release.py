@@ -33,6 +33,8 @@ import shlex
 import shutil
 import tempfile
 
+from ansible_collections.containerless.zipapp.plugins.module_utils import _shiv
+
 RECORD = "release.json"
 CONFIG_RE = re.compile(r"config\.([0-9]+)")
 # States a release can be in (reported by zipapp_releases).
@@ -348,9 +350,9 @@ def prune(layout, keep, check_mode=False):
         cache = r["shiv_cache"]
         if cache and cache not in kept_caches and os.path.dirname(cache) == layout.shiv:
             shutil.rmtree(cache, ignore_errors=True)
-            lock = os.path.join(layout.shiv, ".%s_lock" % os.path.basename(cache))
-            if os.path.lexists(lock):
-                os.unlink(lock)
+            for extra in (_shiv.lock_file(cache), _shiv.compiled_marker(cache)):
+                if os.path.lexists(extra):
+                    os.unlink(extra)
         # rename first so a half-removed release never looks like a release
         doomed_dir = os.path.join(layout.releases, ".removing-%s" % r["version"])
         os.rename(layout.release(r["version"]), doomed_dir)

@@ -9,8 +9,9 @@ A shiv ``.pyz`` extracts its ``site-packages`` on first start into
 ``<SHIV_ROOT>/<resolved pyz file name>_<build_id>/site-packages``; when that directory exists, shiv
 takes no lock and writes nothing.  So root extracts it once per release, into a cache root that the
 service only reads, by calling the pyz's own ``_bootstrap.extract_site_packages`` (zipimport, the
-target interpreter, ``-I -S``) -- the app itself never runs.  Modes are set explicitly, so a root
-umask of 077 still leaves the tree readable by the service's dynamic user.
+target interpreter, ``-I -S``) -- the app itself never runs -- and compiles its pycs, reusing those
+of the previous release for unchanged files.  Modes are set explicitly, so a root umask of 077 still
+leaves the tree readable by the service's dynamic user.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -62,7 +63,8 @@ def cache_dir(shiv_root, pyz_path, build_id):
     return os.path.join(shiv_root, "%s_%s" % (os.path.basename(os.path.realpath(pyz_path)), build_id))
 
 
-# Runs under the target interpreter with ``-I -S``: the pyz's own bootstrap does the extraction.
+# Runs under the target interpreter with ``-I -S``: the pyz's own bootstrap does the extraction
+# (no pyc compilation: compile_command() does that, reusing the previous release's pycs).
 EXTRACT_CODE = r"""
 import json, os, sys, zipfile
 pyz, root = sys.argv[1], sys.argv[2]
@@ -73,13 +75,87 @@ with zipfile.ZipFile(pyz) as archive:
     env = json.loads(archive.read("environment.json").decode("utf-8"))
     target = _bootstrap.cache_path(archive, root, env["build_id"])
     if not (target / "site-packages").exists():
-        _bootstrap.extract_site_packages(archive, target, True, 0)
+        _bootstrap.extract_site_packages(archive, target, False, 0)
 print(json.dumps({"cache": str(target)}))
 """
 
 
+def lock_file(cache):
+    """shiv's extraction lock next to a cache dir."""
+    return os.path.join(os.path.dirname(cache), ".%s_lock" % os.path.basename(cache))
+
+
+def compiled_marker(cache):
+    """Written once every pyc of a cache exists: an interrupted compilation is resumed."""
+    return os.path.join(os.path.dirname(cache), ".%s_compiled" % os.path.basename(cache))
+
+
 def extract_command(python, pyz_path, shiv_root):
     return [python, "-I", "-S", "-c", EXTRACT_CODE, pyz_path, shiv_root]
+
+
+# Runs under the target interpreter (pycs are specific to it).  Every .py of the new site-packages
+# gets a pyc; a file identical to the one in the previous release's cache gets that release's pyc
+# (a hard link), the others are compiled, in parallel.  The pycs are "unchecked hash" pycs: the tree
+# never changes, so Python need not stat or hash the sources to trust them.
+COMPILE_CODE = r"""
+import importlib.util, json, os, py_compile, sys
+new, prev = sys.argv[1], sys.argv[2]
+os.umask(0o022)
+try:
+    MODE = py_compile.PycInvalidationMode.UNCHECKED_HASH
+except AttributeError:  # Python < 3.7
+    MODE = None
+
+def same(a, b):
+    try:
+        if os.path.getsize(a) != os.path.getsize(b):
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            return fa.read() == fb.read()
+    except OSError:
+        return False
+
+def compile_one(src):
+    try:
+        kw = {"invalidation_mode": MODE} if MODE else {}
+        py_compile.compile(src, doraise=True, **kw)
+        return 1
+    except Exception:  # a file Python cannot compile is one it cannot import either
+        return 0
+
+todo, linked = [], 0
+for dirpath, dirnames, filenames in os.walk(new):
+    dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+    for name in filenames:
+        if not name.endswith(".py"):
+            continue
+        src = os.path.join(dirpath, name)
+        pyc = importlib.util.cache_from_source(src)
+        if os.path.exists(pyc):
+            continue
+        if prev:
+            old = os.path.join(prev, os.path.relpath(src, new))
+            old_pyc = importlib.util.cache_from_source(old)
+            if os.path.exists(old_pyc) and same(old, src):
+                os.makedirs(os.path.dirname(pyc), exist_ok=True)
+                os.link(old_pyc, pyc)
+                linked += 1
+                continue
+        todo.append(src)
+compiled = 0
+if len(todo) > 64 and (os.cpu_count() or 1) > 1:
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        compiled = sum(pool.map(compile_one, todo, chunksize=32))
+else:
+    compiled = sum(compile_one(src) for src in todo)
+print(json.dumps({"linked": linked, "compiled": compiled, "failed": len(todo) - compiled}))
+"""
+
+
+def compile_command(python, site_packages, previous_site_packages=None):
+    return [python, "-I", "-S", "-c", COMPILE_CODE, site_packages, previous_site_packages or ""]
 
 
 def make_readable(top):

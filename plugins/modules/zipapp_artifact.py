@@ -78,6 +78,11 @@ options:
     description: Mode of the placed file.
     type: raw
     default: "0644"
+  source_url:
+    description:
+      - The URL reported and recorded as the source when O(url) is a local copy (set by the action plugin
+        for O(download_on=controller)). Defaults to O(url).
+    type: str
 notes:
   - Credentials in O(url) are refused by the deploy role's preflight; pass them in O(headers).
 seealso:
@@ -113,8 +118,8 @@ size:
   description: Size of the file in bytes.
   returned: when the file is present
   type: int
-present:
-  description: Whether O(dest) was already present with the expected sha256 (only without O(url)).
+missing:
+  description: Whether O(dest) is missing or differs from the expected sha256 (only without O(url)).
   returned: when O(url) is not given
   type: bool
 url:
@@ -147,6 +152,7 @@ def main():
             headers=dict(type="dict", default={}, no_log=True),
             validate_certs=dict(type="bool", default=True),
             mode=dict(type="raw", default="0644"),
+            source_url=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -161,14 +167,16 @@ def main():
             if sums_url:
                 module.fail_json(msg="without url, checksum must be sha256:<hex>")
             present = os.path.isfile(p["dest"]) and sha256_file(p["dest"]) == expected
-            module.exit_json(changed=False, present=present, dest=p["dest"], sha256=expected, url=None)
+            module.exit_json(changed=False, missing=not present, dest=p["dest"], sha256=expected,
+                             url=p["source_url"])
         result = ensure(
             p["url"], p["dest"], p["checksum"], timeout=p["timeout"], headers=p["headers"],
             validate_certs=p["validate_certs"], mode=mode, check_mode=module.check_mode,
         )
     except ArtifactError as e:
         module.fail_json(msg="%s; nothing was changed" % e if "nothing was changed" not in str(e) else str(e),
-                         dest=p["dest"], url=p["url"])
+                         dest=p["dest"], url=p["source_url"] or p["url"])
+    result["url"] = p["source_url"] or p["url"]
     module.exit_json(**result)
 
 

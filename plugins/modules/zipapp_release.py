@@ -10,14 +10,19 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: zipapp_release
-short_description: Prepare a zipapp release (record, shiv cache, config, verified units) without making it live
+short_description: Download, verify and prepare a zipapp release (shiv cache, config, verified units) without making it live
 version_added: 0.1.0
 description:
-  - Completes a release whose artifact is already verified in place
-    (C(<root>/<name>/releases/<version>/<name>.pyz), see M(containerless.zipapp.zipapp_artifact)).
+  - Checks that the host can run the app (root, systemd as PID 1, the interpreter exists) before it
+    changes anything.
+  - Downloads the artifact to a temporary name and verifies its sha256 before anything on the host changes
+    (the same code as M(containerless.zipapp.zipapp_artifact)), then renames it into
+    C(<root>/<name>/releases/<version>/<name>.pyz). A re-run of the same version downloads nothing; an existing
+    version with another sha256 is refused (versions are immutable).
   - Writes the release record (C(release.json)) once, pre-extracts a shiv zipapp's cache as root into the
-    read-only cache root C(<root>/<name>/shiv) by calling the zipapp's own bootstrap (the app never runs),
-    with modes that leave it readable by the service's dynamic user whatever root's umask is.
+    read-only cache root C(<root>/<name>/shiv) by calling the zipapp's own bootstrap (the app never runs) and
+    compiles its pycs (reusing the live release's pycs for files that did not change), with modes that leave
+    it readable by the service's dynamic user whatever root's umask is.
   - Writes the release's config (env file, start script, credentials, unit files) into a new
     C(config.<N>) directory when it differs from the release's current config, and validates the unit
     files with C(systemd-analyze verify), treating any warning as an error.
@@ -34,6 +39,8 @@ attributes:
     details: Shows the env file, start script and units against the live release's; credential values are never shown.
   platform:
     platforms: posix
+  action:
+    support: full
 options:
   name:
     description: Name of the app.
@@ -47,14 +54,39 @@ options:
     description: Root directory of the apps.
     type: path
     default: /opt/zipapp
-  sha256:
-    description: The verified sha256 of the artifact, recorded in C(release.json).
-    type: str
-    required: true
   url:
-    description: Where the artifact came from, recorded in C(release.json).
+    description:
+      - C(http://), C(https://) or C(file:///) URL of the artifact. Without it the module only looks whether the
+        host has the artifact and reports RV(missing) (used by the action plugin for O(download_on=controller)).
+    type: str
+  checksum:
+    description: C(sha256:<64 hex digits>) or C(sha256:<url of a SHA256SUMS file>).
     type: str
     required: true
+  download_on:
+    description: V(target) downloads on the host; V(controller) downloads once on the controller (action plugin).
+    type: str
+    choices: [target, controller]
+    default: target
+  controller_cache:
+    description: Controller cache directory for O(download_on=controller).
+    type: str
+    default: ~/.cache/containerless.zipapp
+  timeout:
+    description: Timeout in seconds of each network operation of the download.
+    type: int
+    default: 60
+  headers:
+    description: HTTP headers for the download. Never logged.
+    type: dict
+    default: {}
+  validate_certs:
+    description: Whether to validate TLS certificates.
+    type: bool
+    default: true
+  source_url:
+    description: The URL recorded as the source when O(url) is a local copy. Defaults to O(url).
+    type: str
   deployed_by:
     description: Who deploys (recorded), for example C(user@controller).
     type: str
@@ -87,8 +119,8 @@ EXAMPLES = r"""
   containerless.zipapp.zipapp_release:
     name: demoapp
     version: "1.4.2"
-    sha256: "{{ artifact.sha256 }}"
-    url: "{{ artifact.url }}"
+    url: https://artifacts.example.com/demoapp/demoapp-1.4.2.pyz
+    checksum: sha256:https://artifacts.example.com/demoapp/SHA256SUMS
     python: /usr/bin/python3
     args: [serve]
     env:
@@ -99,6 +131,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+sha256:
+  description: The verified sha256 of the artifact.
+  returned: always
+  type: str
+downloaded:
+  description: Whether the artifact was downloaded now.
+  returned: always
+  type: bool
+missing:
+  description: Without O(url), whether the host lacks the artifact (nothing else was done).
+  returned: when O(url) is not given
+  type: bool
 config:
   description: The config dir of the release that matches the given config (to be made live by zipapp_swap).
   returned: always
@@ -106,6 +150,12 @@ config:
   sample: config.2
 config_changed:
   description: Whether a new config dir was written (or would be, in check mode).
+  returned: always
+  type: bool
+in_sync:
+  description:
+    - Whether the release is live, unchanged and running exactly as installed, so that
+      M(containerless.zipapp.zipapp_swap) has nothing to do.
   returned: always
   type: bool
 release_created:
@@ -128,15 +178,24 @@ shiv:
       type: bool
 """
 
+import json
 import os
 import shutil
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils import _shiv, _systemd
-from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import makedirs
+from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
+    ArtifactError,
+    ensure,
+    makedirs,
+    parse_checksum,
+    sha256_file,
+)
 from ansible_collections.containerless.zipapp.plugins.module_utils._envfile import EnvFileError, render_env_file
+from ansible_collections.containerless.zipapp.plugins.module_utils._switch import Switch
 from ansible_collections.containerless.zipapp.plugins.module_utils._validate import (
     check_name,
     check_secrets,
@@ -145,7 +204,7 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._validate imp
 
 
 def prepare_shiv(module, layout, version, python):
-    """Inspect the pyz and pre-extract its shiv cache; return (info, changed)."""
+    """Inspect the pyz, pre-extract its shiv cache and compile it; return (info, changed)."""
     pyz = layout.pyz(version)
     try:
         info = _shiv.inspect(pyz)
@@ -155,18 +214,69 @@ def prepare_shiv(module, layout, version, python):
         return None, False
     cache = _shiv.cache_dir(layout.shiv, pyz, info["build_id"])
     shiv = dict(cache=cache, build_id=info["build_id"], extracted=False)
-    if os.path.isdir(os.path.join(cache, "site-packages")):
+    site_packages = os.path.join(cache, "site-packages")
+    if os.path.isdir(site_packages) and os.path.exists(_shiv.compiled_marker(cache)):
         return shiv, False
     shiv["extracted"] = True
     if module.check_mode:
         return shiv, True
     makedirs(layout.shiv, 0o755)
+    t0 = time.time()
     rc, out, err = module.run_command(_shiv.extract_command(python, pyz, layout.shiv))
+    shiv["extract_seconds"] = round(time.time() - t0, 2)
     if rc != 0:
         module.fail_json(msg="pre-extracting the shiv cache of %s with %s failed (rc=%d): %s"
                          % (pyz, python, rc, (err or out).strip()[-2000:]))
+    # the live release's pycs serve every file that did not change
+    live = rel.link_version(layout, layout.current)
+    live_cache = (rel.read_record(layout, live) or {}).get("shiv_cache") if live else None
+    previous = os.path.join(live_cache, "site-packages") if live_cache and live_cache != cache else None
+    t0 = time.time()
+    rc, out, err = module.run_command(_shiv.compile_command(python, site_packages, previous))
+    shiv["compile_seconds"] = round(time.time() - t0, 2)
+    if rc != 0:
+        module.fail_json(msg="compiling the shiv cache %s with %s failed (rc=%d): %s"
+                         % (cache, python, rc, (err or out).strip()[-2000:]))
+    try:
+        shiv["pyc"] = json.loads(out)
+    except ValueError:
+        shiv["pyc"] = None
     _shiv.make_readable(cache)
+    rel.write_file(_shiv.compiled_marker(cache), out or "{}\n", 0o644)
     return shiv, True
+
+
+def host_problems(python):
+    """What keeps this host from running the app (checked before anything changes)."""
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("the deploy must run as root on the host: set become: true")
+    if not _systemd.booted():
+        problems.append("systemd is not PID 1 on this host (no /run/systemd/system)")
+    if not (os.path.isfile(python) and os.access(python, os.X_OK)):
+        problems.append("zipapp_python=%s is not an executable file on this host" % python)
+    return problems
+
+
+def ensure_artifact(module, layout, version):
+    """Download and verify the artifact into the release (or only look, without url)."""
+    p = module.params
+    pyz = layout.pyz(version)
+    try:
+        if not p["url"]:
+            expected, sums_url = parse_checksum(p["checksum"])
+            if sums_url:
+                module.fail_json(msg="without url, checksum must be sha256:<hex>")
+            if not (os.path.isfile(pyz) and sha256_file(pyz) == expected):
+                # what check mode reports when the artifact is still to be fetched: everything is new
+                module.exit_json(changed=False, missing=True, sha256=expected, downloaded=False, in_sync=False,
+                                 release_created=True, config_changed=True, config="config.1", shiv=None)
+            return dict(changed=False, sha256=expected)
+        return ensure(p["url"], pyz, p["checksum"], timeout=p["timeout"], headers=p["headers"],
+                      validate_certs=p["validate_certs"], mode=0o644, check_mode=module.check_mode)
+    except ArtifactError as e:
+        msg = str(e) if "nothing was changed" in str(e) else "%s; nothing was changed" % e
+        module.fail_json(msg=msg, url=p["source_url"] or p["url"])
 
 
 def main():
@@ -175,8 +285,14 @@ def main():
             name=dict(type="str", required=True),
             version=dict(type="str", required=True),
             root=dict(type="path", default="/opt/zipapp"),
-            sha256=dict(type="str", required=True),
-            url=dict(type="str", required=True),
+            url=dict(type="str"),
+            checksum=dict(type="str", required=True),
+            download_on=dict(type="str", choices=["target", "controller"], default="target"),
+            controller_cache=dict(type="str", default="~/.cache/containerless.zipapp"),
+            timeout=dict(type="int", default=60),
+            headers=dict(type="dict", default={}, no_log=True),
+            validate_certs=dict(type="bool", default=True),
+            source_url=dict(type="str"),
             deployed_by=dict(type="str", default="unknown"),
             python=dict(type="path", required=True),
             args=dict(type="list", elements="str", default=[]),
@@ -190,22 +306,27 @@ def main():
     errors = check_name(p["name"], "name") + check_version(p["version"], "version") + check_secrets(p["secrets"], "secrets")
     if errors:
         module.fail_json(msg="; ".join(errors))
+    problems = host_problems(p["python"])
+    if problems:
+        module.fail_json(msg="%s (nothing was changed)" % "; ".join(problems), problems=problems)
     layout = rel.Layout(p["root"], p["name"])
     version = p["version"]
-    pyz = layout.pyz(version)
-    result = dict(changed=False, release_created=False, config_changed=False, shiv=None)
-
-    if not os.path.isfile(pyz):
-        if not module.check_mode:
-            module.fail_json(msg="%s is missing: download and verify it first (zipapp_artifact)" % pyz)
-        # check mode before the download: everything would be new
-        result.update(changed=True, release_created=True, config_changed=True, config="config.1")
-        module.exit_json(**result)
+    source_url = p["source_url"] or p["url"]
 
     record = rel.read_record(layout, version)
-    if record and record.get("sha256") != p["sha256"]:
+    t0 = time.time()
+    artifact = ensure_artifact(module, layout, version)
+    download_seconds = round(time.time() - t0, 2)
+    sha256 = artifact["sha256"]
+    result = dict(changed=artifact["changed"], downloaded=artifact["changed"], sha256=sha256,
+                  download_seconds=download_seconds, release_created=False, config_changed=False, shiv=None)
+    if record and record.get("sha256") != sha256:
         module.fail_json(msg="release %s was recorded with sha256 %s, not %s: a released version is immutable"
-                         % (version, record.get("sha256"), p["sha256"]))
+                         % (version, record.get("sha256"), sha256))
+    if module.check_mode and not os.path.isfile(layout.pyz(version)):
+        # check mode before the download: everything would be new
+        result.update(changed=True, release_created=True, config_changed=True, config="config.1", in_sync=False)
+        module.exit_json(**result)
 
     shiv, shiv_changed = prepare_shiv(module, layout, version, p["python"])
     result["shiv"] = shiv
@@ -214,7 +335,7 @@ def main():
         result["release_created"] = True
         if not module.check_mode:
             rel.write_record(layout, version, dict(
-                name=p["name"], version=version, sha256=p["sha256"], url=p["url"],
+                name=p["name"], version=version, sha256=sha256, url=source_url,
                 deployed_at=rel.now_utc(), deployed_by=p["deployed_by"], python=p["python"],
                 shiv_cache=shiv["cache"] if shiv else None, shiv_build_id=shiv["build_id"] if shiv else None,
             ))
@@ -224,6 +345,7 @@ def main():
                                    var_name="env")
     except EnvFileError as e:
         module.fail_json(msg=str(e))
+    pyz = layout.pyz(version)
     start_text = rel.render_start(p["python"], pyz, p["args"],
                                   "Managed by containerless.zipapp: %s %s" % (p["name"], version))
     wanted = rel.desired_config(env_text, start_text, p["units"], p["secrets"])
@@ -252,14 +374,18 @@ def main():
             config_id = rel.write_config(layout, version, wanted)
             config_dir = layout.config_dir(version, config_id)
             units = sorted(os.path.join(config_dir, "units", u) for u in p["units"])
+            t0 = time.time()
             problems = _systemd.verify(module.run_command, units) if units else []
+            result["verify_seconds"] = round(time.time() - t0, 2)
             if problems:
                 shutil.rmtree(config_dir, ignore_errors=True)
-                module.fail_json(msg="systemd-analyze verify found problems in the units (nothing was changed): "
+                module.fail_json(msg="systemd-analyze verify found problems in the units (nothing live was changed): "
                                      + " | ".join(problems), problems=problems)
 
     result["config"] = config_id
-    result["changed"] = bool(result["release_created"] or result["config_changed"] or shiv_changed)
+    result["changed"] = bool(result["changed"] or result["release_created"] or result["config_changed"] or shiv_changed)
+    # a re-run with nothing new: when nothing needs switching either, the role skips zipapp_swap
+    result["in_sync"] = not result["changed"] and Switch(module.run_command, layout, version, config_id).plan()["in_sync"]
     if module._diff:
         label_old = "%s/%s" % (live_version, live_config) if live_config else "(nothing live)"
         result["diff"] = rel.config_diff(live_files, wanted, label_old, "%s/%s" % (version, config_id))

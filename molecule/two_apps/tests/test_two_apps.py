@@ -61,7 +61,7 @@ def test_releases_and_caches_are_separate(host, app):
     app_dir = "/opt/zipapp/" + app
     assert host.file(app_dir + "/current").linked_to == app_dir + "/releases/2.0.0"
     assert host.file(app_dir + "/previous").linked_to == app_dir + "/releases/1.0.0"
-    caches = host.check_output("ls %s/shiv" % app_dir).split()
+    caches = host.check_output("find %s/shiv -mindepth 1 -maxdepth 1 -type d -printf '%%f\\n'" % app_dir).split()
     assert len(caches) == 2 and all(c.startswith(app + ".pyz_") for c in caches), caches
     cmdline = host.check_output("tr '\\0' ' ' < /proc/%d/cmdline" % main_pid(host, app))
     assert "%s/releases/2.0.0/%s.pyz" % (app_dir, app) in cmdline
@@ -74,3 +74,15 @@ def test_every_app_has_its_own_dynamic_user(host):
         assert host.file("/run/systemd/dynamic-uid/direct:" + uid).linked_to == "/run/systemd/dynamic-uid/" + app
         uids[app] = uid
     assert len(set(uids.values())) == len(APPS), uids
+
+
+def test_controller_downloads_happened_once_per_artifact():
+    """delta and zeta download on the controller: one verified copy per sha256, shared by both."""
+    cache = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "artifact-cache")
+    entries = sorted(e for e in os.listdir(cache) if not e.startswith("."))
+    with open(os.path.join(os.environ.get("ZIPAPP_DIST", os.path.join(HERE, "../../../examples/dist")),
+                           "SHA256SUMS")) as f:
+        sums = dict(line.split()[::-1] for line in f if line.strip())
+    assert entries == sorted(sums.values())
+    for name, digest in sums.items():
+        assert os.listdir(os.path.join(cache, digest)) == [name]

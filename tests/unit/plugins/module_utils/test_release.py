@@ -102,6 +102,7 @@ def test_prune_keeps_n_newest_and_never_live_or_previous(layout):
         cache = os.path.join(layout.shiv, "demo.pyz_%d" % i)
         os.makedirs(cache)
         open(os.path.join(layout.shiv, ".demo.pyz_%d_lock" % i), "w").close()
+        open(os.path.join(layout.shiv, ".demo.pyz_%d_compiled" % i), "w").close()
         make_release(layout, str(i), "2026-01-0%dT00:00:00Z" % i, cache=cache)
     # the oldest is live (a rollback), the second oldest previous
     r.swap_link(layout.current, "releases/1")
@@ -110,7 +111,8 @@ def test_prune_keeps_n_newest_and_never_live_or_previous(layout):
     assert removed == ["5", "4", "3"]
     assert sorted(os.listdir(layout.releases)) == ["1", "2", "6"]
     assert sorted(os.listdir(layout.shiv)) == sorted(
-        ["demo.pyz_%d" % i for i in (1, 2, 6)] + [".demo.pyz_%d_lock" % i for i in (1, 2, 6)])
+        ["demo.pyz_%d" % i for i in (1, 2, 6)] + [".demo.pyz_%d_lock" % i for i in (1, 2, 6)]
+        + [".demo.pyz_%d_compiled" % i for i in (1, 2, 6)])
 
 
 def test_prune_in_check_mode_removes_nothing(layout):

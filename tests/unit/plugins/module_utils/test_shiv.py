@@ -74,3 +74,47 @@ def test_extract_command_uses_the_pyz_bootstrap_and_is_readable_under_umask_077(
         assert stat.S_IMODE(os.stat(dirpath).st_mode) & 0o055 == 0o055
         for name in filenames:
             assert stat.S_IMODE(os.stat(os.path.join(dirpath, name)).st_mode) & 0o044 == 0o044
+
+
+def write_tree(root, files):
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+
+def compile_tree(new, prev=None):
+    out = subprocess.check_output(_shiv.compile_command(sys.executable, new, prev))
+    return json.loads(out)
+
+
+def test_compile_reuses_the_previous_pycs_for_unchanged_files(tmp_path):
+    import importlib.util
+
+    old, new = str(tmp_path / "old"), str(tmp_path / "new")
+    files = dict(("pkg/m%d.py" % i, "X = %d\n" % i) for i in range(100))
+    files["pkg/__init__.py"] = ""
+    files["pkg/broken.py"] = "def (:\n"
+    write_tree(old, files)
+    assert compile_tree(old) == {"linked": 0, "compiled": 101, "failed": 1}
+    changed = dict(files, **{"pkg/m7.py": "X = 'seven'\n", "pkg/added.py": "Y = 1\n"})
+    write_tree(new, changed)
+    assert compile_tree(new, old) == {"linked": 100, "compiled": 2, "failed": 1}
+    src = os.path.join(new, "pkg", "m3.py")
+    old_src = os.path.join(old, "pkg", "m3.py")
+    assert os.stat(importlib.util.cache_from_source(src)).st_ino == \
+        os.stat(importlib.util.cache_from_source(old_src)).st_ino
+    assert os.stat(importlib.util.cache_from_source(os.path.join(new, "pkg", "m7.py"))).st_ino != \
+        os.stat(importlib.util.cache_from_source(os.path.join(old, "pkg", "m7.py"))).st_ino
+    # a second run finds every pyc in place
+    assert compile_tree(new, old) == {"linked": 0, "compiled": 0, "failed": 1}
+    # the pycs are used as they are: the module imports from them, with its own file name
+    code = "import sys; sys.path.insert(0, %r); import pkg.m7, pkg.m3; print(pkg.m7.X, pkg.m3.__file__)" % new
+    out = subprocess.check_output([sys.executable, "-B", "-c", code]).decode().split()
+    assert out == ["seven", src]
+
+
+def test_markers_sit_next_to_the_cache():
+    assert _shiv.lock_file("/r/shiv/demo.pyz_ab") == "/r/shiv/.demo.pyz_ab_lock"
+    assert _shiv.compiled_marker("/r/shiv/demo.pyz_ab") == "/r/shiv/.demo.pyz_ab_compiled"

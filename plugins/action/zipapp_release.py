@@ -1,0 +1,16 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) containerless.zipapp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action for zipapp_release: with download_on=controller, download once on the controller."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.containerless.zipapp.plugins.plugin_utils._controller_download import (
+    ControllerDownloadAction,
+)
+
+
+class ActionModule(ControllerDownloadAction):
+    MODULE = "containerless.zipapp.zipapp_release"

@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) containerless.zipapp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of ``download_on: controller``, shared by the actions that place artifacts.
+
+This is a private plugin_utils file: its interface may change without notice.
+
+The controller keeps verified files in ``<cache>/<sha256>/<file name>``, so every host, batch and run
+of the same artifact reuses one download (``run_once`` under ``serial`` would run once per batch).
+The module is asked first whether the host already has the file; only when it has not, the file is
+transferred to the host's temporary directory and the module runs again with ``url=file://<that>``,
+verifying it once more before it places it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fcntl
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
+    ArtifactError,
+    download,
+    place,
+    resolve_sha256,
+    sha256_file,
+    url_file_name,
+)
+
+DEFAULT_CACHE = "~/.cache/containerless.zipapp"
+
+
+def controller_copy(url, sha256, cache_dir, timeout, headers, validate_certs):
+    """Path of a verified copy of ``url`` in the controller cache, downloading it at most once."""
+    cache_dir = os.path.abspath(os.path.expanduser(cache_dir or DEFAULT_CACHE))
+    entry = os.path.join(cache_dir, sha256)
+    path = os.path.join(entry, url_file_name(url) or "artifact")
+    os.makedirs(entry, mode=0o700, exist_ok=True)
+    with open(os.path.join(cache_dir, ".%s.lock" % sha256), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # forks for other hosts wait here and then find the file
+        if os.path.isfile(path) and sha256_file(path) == sha256:
+            return path
+        tmp, _size = download(url, sha256, entry, timeout, headers, validate_certs)
+        place(tmp, path, 0o600, 0o700)
+    return path
+
+
+def run_with_controller_download(action, module, module_args, task_vars, missing_key):
+    """Run ``module`` on the host with an artifact fetched on the controller.
+
+    ``module_args`` has ``url``, ``checksum``, ``timeout``, ``headers``, ``validate_certs`` and
+    ``controller_cache``; the module must accept ``url`` unset (then it only looks) and report
+    ``missing_key: true`` when the host lacks the artifact.
+    """
+    args = dict(module_args)
+    url = args.pop("url")
+    cache = args.pop("controller_cache", None)
+    timeout = int(args.get("timeout") or 60)
+    headers = args.get("headers") or {}
+    validate_certs = args.get("validate_certs", True)
+    try:
+        sha256 = resolve_sha256(args["checksum"], url, timeout, headers, validate_certs)
+    except ArtifactError as e:
+        raise AnsibleActionFail("%s; nothing was changed" % to_text(e))
+    args["checksum"] = "sha256:" + sha256
+    args["source_url"] = url
+
+    result = action._execute_module(module_name=module, module_args=args, task_vars=task_vars)
+    if result.get("failed") or not result.get(missing_key):
+        return result
+    try:
+        local = controller_copy(url, sha256, cache, timeout, headers, validate_certs)
+    except ArtifactError as e:
+        raise AnsibleActionFail("%s; nothing was changed" % to_text(e))
+    if action._task.check_mode:
+        result["changed"] = True  # the download (and what follows) would happen
+        return result
+    tmp_dir = action._make_tmp_path()
+    try:
+        remote = action._connection._shell.join_path(tmp_dir, url_file_name(url) or "artifact")
+        action._transfer_file(local, remote)
+        action._fixup_perms2((tmp_dir, remote))
+        args["url"] = "file://" + remote
+        return action._execute_module(module_name=module, module_args=args, task_vars=task_vars)
+    finally:
+        action._remove_tmp_path(tmp_dir)
+
+
+class ControllerDownloadAction(ActionBase):
+    """Runs ``MODULE`` on the host, downloading on the controller when ``download_on: controller``."""
+
+    TRANSFERS_FILES = True
+    MODULE = None
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ControllerDownloadAction, self).run(tmp, task_vars)
+        args = dict(self._task.args)
+        on = args.pop("download_on", "target")
+        if on != "controller" or not args.get("url"):
+            args.pop("controller_cache", None)
+            result.update(self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars))
+        else:
+            result.update(run_with_controller_download(self, self.MODULE, args, task_vars, "missing"))
+        return result
