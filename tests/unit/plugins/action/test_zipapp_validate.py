@@ -43,9 +43,9 @@ def test_defaults_and_argument_specs_are_in_sync():
                 assert spec[name].get("default") == defaults[name], "%s: %s default differs" % (role, name)
 
 
-def test_every_variable_is_in_the_role_readme_table():
+def test_every_variable_is_in_the_readme_tables():
+    with open(os.path.join(COLLECTION_ROOT, "README.md")) as f:
+        readme = f.read()
     for role in sorted(os.listdir(os.path.join(COLLECTION_ROOT, "roles"))):
-        with open(os.path.join(COLLECTION_ROOT, "roles", role, "README.md")) as f:
-            readme = f.read()
         missing = [name for name in role_spec(role) if "| `%s` |" % name not in readme]
-        assert not missing, "%s/README.md does not document %s" % (role, missing)
+        assert not missing, "README.md does not document %s of the %s role" % (missing, role)
