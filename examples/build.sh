@@ -7,6 +7,10 @@
 # Environment:
 #   PYTHON             interpreter for the build venv (default: python3)
 #   VERSIONS           space-separated versions to build (default: "1.0.0 2.0.0")
+#   WITH_ORJSON        1: build the "native JSON" variant: adds orjson (a compiled wheel
+#                      of the build interpreter, see demoapp/variants/orjson/) and makes
+#                      serve import it at startup, so the .pyz runs only on that CPython
+#                      minor version (e.g. WITH_ORJSON=1 VERSIONS=1.1.0-orjson); default 0
 #   SOURCE_DATE_EPOCH  timestamp of every file in the archives (default: the last
 #                      commit touching examples/, else a constant)
 #   XDG_CACHE_HOME     the build venv and staging copies live in
@@ -24,12 +28,20 @@ project="$here/demoapp"
 outdir="${1:-$here/dist}"
 python="${PYTHON:-python3}"
 versions="${VERSIONS:-1.0.0 2.0.0}"
+with_orjson="${WITH_ORJSON:-0}"
 shiv_version="1.0.8"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/containerless-zipapp"
 venv="$cache/build-venv"
 staging="$cache/staging"
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
+
+if [[ "$with_orjson" != 0 && "$with_orjson" != 1 ]]; then
+    log "WITH_ORJSON must be 0 or 1, not $with_orjson"
+    exit 2
+fi
+entry_point=demoapp.__main__:main
+[[ "$with_orjson" == 0 ]] || entry_point=demoapp._features:main
 
 # SOURCE_DATE_EPOCH: the last commit of examples/ if there is one, else a
 # constant (2024-01-01T00:00:00Z). Zip timestamps cannot predate 1980.
@@ -71,8 +83,29 @@ for version in $versions; do
     # Copy the project without build leftovers, then stamp the version.
     tar -C "$project" \
         --exclude=build --exclude='*.egg-info' --exclude=__pycache__ --exclude='*.pyc' \
+        --exclude=./variants \
         -cf - . | tar -C "$src" -xf -
-    printf '# Written by examples/build.sh\nVERSION = "%s"\n' "$version" >"$src/demoapp/_version.py"
+    if [[ "$with_orjson" == 1 ]]; then
+        # The variant: orjson in the requirements, the features module (NATIVE_JSON = True) as
+        # the entry point, which imports orjson at startup of serve. A version label that is not
+        # PEP 440 (1.1.0-orjson) becomes a local version for the package (1.1.0+orjson).
+        cat "$project/variants/orjson/requirements.txt" >>"$src/requirements.txt"
+        cp "$project/variants/orjson/_features.py" "$src/demoapp/_features.py"
+        pkg_version="$("$venv/bin/python" - "$version" <<'EOF'
+import re, sys
+from pip._vendor.packaging.version import InvalidVersion, Version
+v = sys.argv[1]
+try:
+    Version(v)
+except InvalidVersion:
+    v = re.sub(r"[-_]", ".", v.replace("-", "+", 1))
+print(v)
+EOF
+)"
+    else
+        pkg_version="$version"
+    fi
+    printf '# Written by examples/build.sh\nVERSION = "%s"\n' "$pkg_version" >"$src/demoapp/_version.py"
 
     name="demoapp-$version.pyz"
     log "building $name (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
@@ -81,7 +114,7 @@ for version in $versions; do
     # --only-binary: dependencies must be wheels (and pure Python, checked below).
     "$venv/bin/shiv" --reproducible --compressed \
         -p '/usr/bin/env python3' \
-        -e demoapp.__main__:main \
+        -e "$entry_point" \
         -o "$outdir/$name.tmp" \
         --only-binary=:all: \
         --disable-pip-version-check \
@@ -92,11 +125,13 @@ for version in $versions; do
         exit 1
     }
 
-    # The same .pyz must run on every CPython >= 3.11: no compiled extensions.
-    compiled="$("$venv/bin/python" - "$outdir/$name.tmp" <<'EOF'
+    # The same .pyz must run on every CPython >= 3.11: no compiled extensions
+    # (WITH_ORJSON=1: none but orjson's).
+    compiled="$("$venv/bin/python" - "$outdir/$name.tmp" "$with_orjson" <<'EOF'
 import sys, zipfile
+allowed = ("site-packages/orjson/",) if sys.argv[2] == "1" else ()
 names = zipfile.ZipFile(sys.argv[1]).namelist()
-print("\n".join(n for n in names if n.endswith((".so", ".pyd", ".dylib"))))
+print("\n".join(n for n in names if n.endswith((".so", ".pyd", ".dylib")) and not n.startswith(allowed)))
 EOF
 )"
     if [[ -n "$compiled" ]]; then
