@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) containerless.zipapp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Action for zipapp_release: with download_on=controller, download once on the controller."""
+"""Action for zipapp_release: the deploy lock's owner, and download_on=controller (download once)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,3 +14,4 @@ from ansible_collections.containerless.zipapp.plugins.plugin_utils._controller_d
 
 class ActionModule(ControllerDownloadAction):
     MODULE = "containerless.zipapp.zipapp_release"
+    LOCKS = True

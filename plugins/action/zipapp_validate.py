@@ -16,13 +16,14 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.containerless.zipapp.plugins.module_utils._validate import (
     ENTRY_POINT_CHECKS,
+    TOGETHER_CHECKS,
     check_values,
     unknown_variables,
 )
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Variables read by the collection's playbooks rather than by a role.
-PLAYBOOK_VARIABLES = frozenset(["zipapp_hosts"])
+PLAYBOOK_VARIABLES = frozenset(["zipapp_hosts", "zipapp_serial"])
 
 
 def collection_variables(root=COLLECTION_ROOT):
@@ -53,7 +54,7 @@ class ActionModule(ActionBase):
         for var in checks:
             if var in task_vars:
                 values[var] = self._templar.template(task_vars[var])
-        errors = check_values(values, checks)
+        errors = check_values(values, checks, TOGETHER_CHECKS.get(checks_name))
         errors.extend(unknown_variables([k for k in task_vars if k.startswith("zipapp_")], collection_variables()))
         result["changed"] = False
         if errors:

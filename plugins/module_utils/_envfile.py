@@ -33,10 +33,17 @@ def _is_text(value):
         return isinstance(value, str)
 
 
+def _type_name(value):
+    for t in (bool, int, float, list, dict):  # ansible-core 2.19 tags values with subclasses of these
+        if isinstance(value, t):
+            return t.__name__
+    return "NoneType" if value is None else type(value).__name__
+
+
 def env_errors(env, var_name="zipapp_env"):
     """Return a list of messages, one per key or value of ``env`` that systemd cannot carry."""
     if not isinstance(env, dict):
-        return ["%s must be a mapping of NAME: value, got %s" % (var_name, type(env).__name__)]
+        return ["%s must be a mapping of NAME: value, got %s" % (var_name, _type_name(env))]
     errors = []
     for key in sorted(env, key=str):
         value = env[key]
@@ -50,7 +57,7 @@ def env_errors(env, var_name="zipapp_env"):
         if not _is_text(value):
             errors.append(
                 "%s must be a string, got %s %r: quote it in YAML so the value is exactly what you "
-                "mean (e.g. \"8000\", \"true\")" % (where, type(value).__name__, value)
+                "mean (e.g. \"8000\", \"true\")" % (where, _type_name(value), value)
             )
             continue
         if "\x00" in value:

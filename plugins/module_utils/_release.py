@@ -9,7 +9,7 @@ Layout (``<app>`` is ``<zipapp_root>/<zipapp_name>``)::
 
     <app>/releases/<version>/<name>.pyz        the verified artifact
     <app>/releases/<version>/release.json      version, sha256, url, time, who deployed
-    <app>/releases/<version>/config.<N>/       env (0600), start, credentials/ (0700), units/
+    <app>/releases/<version>/config.<N>/       env (0600), start, run, credentials/ (0700), units/
     <app>/releases/<version>/config -> config.<N>
     <app>/current  -> releases/<version>       the live release (the units reach everything through it)
     <app>/previous -> releases/<version>       the release that was live before
@@ -38,7 +38,8 @@ from ansible_collections.containerless.zipapp.plugins.module_utils import _shiv
 RECORD = "release.json"
 CONFIG_RE = re.compile(r"config\.([0-9]+)")
 # States a release can be in (reported by zipapp_releases).
-LIVE, PREVIOUS, READY, INCOMPLETE = "live", "previous", "ready", "incomplete"
+LIVE, PREVIOUS, READY, FAILED, INCOMPLETE = "live", "previous", "ready", "failed", "incomplete"
+AUDIT_LOG = "audit.log"
 
 
 class ReleaseError(Exception):
@@ -187,7 +188,14 @@ def list_releases(layout):
         record = read_record(layout, version) or {}
         config = linked_config(layout, version)
         complete = bool(record) and config is not None and os.path.isfile(layout.pyz(version))
-        state = LIVE if version == live else PREVIOUS if version == previous else READY if complete else INCOMPLETE
+        if version == live:
+            state = LIVE
+        elif version == previous:
+            state = PREVIOUS
+        elif record.get("failed"):
+            state = FAILED
+        else:
+            state = READY if complete else INCOMPLETE
         out.append({
             "version": version,
             "state": state,
@@ -197,6 +205,7 @@ def list_releases(layout):
             "deployed_by": record.get("deployed_by"),
             "config": config,
             "shiv_cache": record.get("shiv_cache"),
+            "failed": record.get("failed"),
         })
     out.sort(key=lambda r: (r["deployed_at"] or "", r["version"]))
     return out
@@ -211,12 +220,18 @@ def render_start(python, pyz, args, header):
     return "\n".join(lines) + "\n"
 
 
-def desired_config(env_text, start_text, units, secrets):
-    """Files of a config dir: relative path -> (bytes, mode)."""
+def desired_config(env_text, start_text, units, secrets, run_text=None):
+    """Files of a config dir: relative path -> (bytes, mode).
+
+    ``start`` runs the app with its arguments (the service's ExecStart); ``run`` runs the zipapp with
+    the arguments it is given (release commands).
+    """
     files = {
         "env": (env_text.encode("utf-8"), 0o600),
         "start": (start_text.encode("utf-8"), 0o644),
     }
+    if run_text is not None:
+        files["run"] = (run_text.encode("utf-8"), 0o644)
     for cred_id, value in secrets.items():
         files["credentials/" + cred_id] = (value.encode("utf-8"), 0o600)
     for unit, text in units.items():
@@ -328,14 +343,57 @@ def swap_link(link, target):
 
 def prune_plan(layout, keep):
     """Releases to remove: the live and previous releases always stay and count towards ``keep``;
-    the other slots go to the newest releases by deploy time (from their records, never mtimes)."""
+    the other slots go to the newest good releases by deploy time (from their records, never
+    mtimes).  Of the failed releases only the newest stays, for inspection."""
     releases = list_releases(layout)
     protected = [r for r in releases if r["state"] in (LIVE, PREVIOUS)]
-    others = sorted((r for r in releases if r["state"] not in (LIVE, PREVIOUS)),
-                    key=lambda r: (r["deployed_at"] or "", r["version"]), reverse=True)
+    newest_first = sorted((r for r in releases if r["state"] not in (LIVE, PREVIOUS)),
+                          key=lambda r: (r["deployed_at"] or "", r["version"]), reverse=True)
+    failed = [r for r in newest_first if r["state"] == FAILED]
+    good = [r for r in newest_first if r["state"] != FAILED]
     slots = max(keep - len(protected), 0)
-    doomed = others[slots:]
-    return doomed, protected + others[:slots]
+    kept = protected + good[:slots] + failed[:1]
+    return good[slots:] + failed[1:], kept
+
+
+def newest_good(layout, exclude=()):
+    """The newest complete, not failed release by deploy time, other than ``exclude``."""
+    for r in sorted(list_releases(layout), key=lambda r: (r["deployed_at"] or "", r["version"]), reverse=True):
+        if r["version"] not in exclude and not r["failed"] and r["config"] and r["state"] != INCOMPLETE:
+            return r["version"]
+    return None
+
+
+def mark_failed(layout, version, reason):
+    """Record that ``version`` failed: it stays for inspection and is never picked as 'previous'."""
+    record = read_record(layout, version)
+    if record is None:
+        return False
+    record["failed"] = {"at": now_utc(), "reason": reason[:2000]}
+    write_record(layout, version, record)
+    return True
+
+
+def clear_failed(layout, version):
+    record = read_record(layout, version)
+    if record and record.pop("failed", None):
+        write_record(layout, version, record)
+        return True
+    return False
+
+
+def append_audit(layout, entry):
+    """Append one JSON line to ``<app>/audit.log`` (when the app has a tree on this host)."""
+    if not os.path.isdir(layout.app):
+        return False
+    line = json.dumps(dict(entry, time=now_utc()), sort_keys=True) + "\n"
+    fd = os.open(os.path.join(layout.app, AUDIT_LOG), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, line.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return True
 
 
 def prune(layout, keep, check_mode=False):

@@ -23,13 +23,23 @@ from ansible_collections.containerless.zipapp.plugins.module_utils import _syste
 MARKER = "# containerless.zipapp unit of "
 
 
+LIVE_BEFORE = object()  # Switch(previous=...): keep the release that was live as 'previous'
+
+
 class Switch(object):
-    def __init__(self, run, layout, version, config):
+    """Switch ``current`` to ``version`` with ``config``.
+
+    ``previous`` is what the ``previous`` link points at afterwards: by default the release that was
+    live (a deploy); a rollback passes the newest good release instead, or None to drop the link.
+    """
+
+    def __init__(self, run, layout, version, config, previous=LIVE_BEFORE):
         self.run = run
         self.layout = layout
         self.name = layout.name
         self.version = version
         self.config = config
+        self.previous = previous
         self.service = self.name + ".service"
         self.socket = self.name + ".socket"
 
@@ -101,8 +111,11 @@ class Switch(object):
         if p["config_switch"]:
             rel.swap_link(lay.config_link(self.version), self.config)
         if p["release_switch"]:
-            if p["live_before"]:
-                rel.swap_link(lay.previous, lay.link_target(p["live_before"]))
+            previous = p["live_before"] if self.previous is LIVE_BEFORE else self.previous
+            if previous:
+                rel.swap_link(lay.previous, lay.link_target(previous))
+            elif os.path.lexists(lay.previous):
+                os.unlink(lay.previous)
             rel.swap_link(lay.current, lay.link_target(self.version))
         if p["to_enable"]:
             sd.systemctl(run, "enable", *p["to_enable"])
@@ -114,3 +127,24 @@ class Switch(object):
             sd.systemctl(run, "restart", self.socket)
         elif p["has_socket"] and not p["socket_active"]:
             sd.systemctl(run, "start", self.socket)
+
+
+def deactivate(run, layout, check_mode=False):
+    """Back to nothing live (a first deploy that failed after its switch): stop and remove the app's
+    units and the ``current``/``previous`` links; the releases stay.  Returns the units removed."""
+    removed = []
+    for unit in (layout.name + ".socket", layout.name + ".service"):
+        path = os.path.join(sd.UNIT_DIR, unit)
+        if os.path.isfile(path) and (MARKER + layout.name).encode() in (rel.read_bytes(path) or b""):
+            removed.append(unit)
+            if not check_mode:
+                run(["systemctl", "disable", "--now", unit])
+                os.unlink(path)
+    if not check_mode:
+        if removed:
+            sd.daemon_reload(run)
+            run(["systemctl", "reset-failed"] + removed)
+        for link in (layout.current, layout.previous):
+            if os.path.lexists(link):
+                os.unlink(link)
+    return removed

@@ -33,8 +33,15 @@ def _text(value):
     return isinstance(value, str)
 
 
+def _type_name(value):
+    for t in (bool, int, float, str, list, dict):  # ansible-core 2.19 tags values with subclasses of these
+        if isinstance(value, t):
+            return t.__name__
+    return "null" if value is None else type(value).__name__
+
+
 def _describe(value):
-    return "%s %r" % (type(value).__name__, value)
+    return "%s %r" % (_type_name(value), str(value) if isinstance(value, str) else value)
 
 
 def must_be_string(var, value):
@@ -186,16 +193,12 @@ def check_listen(value, var="zipapp_listen"):
 
 
 def check_int(value, var, minimum=None):
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # -e name=3 on the command line gives a string
     if isinstance(value, bool) or not isinstance(value, int):
         return ["%s must be an integer, got %s" % (var, _describe(value))]
     if minimum is not None and value < minimum:
         return ["%s must be at least %d, got %d" % (var, minimum, value)]
-    return []
-
-
-def check_bool(value, var):
-    if not isinstance(value, bool):
-        return ["%s must be true or false, got %s" % (var, _describe(value))]
     return []
 
 
@@ -226,6 +229,49 @@ def check_service_lines(value, var="zipapp_service_extra"):
     for i, line in enumerate(value):
         if "\n" in line or "\r" in line or not DIRECTIVE_RE.fullmatch(line.partition("=")[0]) or "=" not in line:
             errors.append("%s[%d]=%r must be one 'Directive=value' line" % (var, i, line))
+    return errors
+
+
+def check_number(value, var, minimum=0.0):
+    if isinstance(value, str):
+        try:
+            value = float(value)  # -e name=0.5 on the command line gives a string
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ["%s must be a number, got %s" % (var, _describe(value))]
+    if value < minimum:
+        return ["%s must be at least %s, got %s" % (var, minimum, value)]
+    return []
+
+
+def check_health_path(value, var="zipapp_health_path"):
+    errors = must_be_string(var, value)
+    if not errors and value and (not value.startswith("/") or any(c.isspace() for c in value)):
+        errors.append("%s=%r must be an absolute URL path such as /health" % (var, value))
+    return errors
+
+
+def check_commands(value, var="zipapp_release_commands"):
+    if not isinstance(value, list):
+        return ["%s must be a list of commands, each a list of arguments, got %s" % (var, _describe(value))]
+    errors = []
+    for i, cmd in enumerate(value):
+        if not isinstance(cmd, list) or not cmd:
+            errors.append("%s[%d] must be a non-empty list of arguments, e.g. [manage, migrate, --noinput]" % (var, i))
+        else:
+            errors.extend(check_str_list(cmd, "%s[%d]" % (var, i), allow_empty_items=True))
+    return errors
+
+
+def check_deploy_together(values):
+    """Checks that involve several variables."""
+    errors = []
+    path = values.get("zipapp_health_path")
+    address = values.get("zipapp_health_address")
+    if isinstance(path, str) and path and isinstance(address, str) and not address:
+        errors.append("zipapp_health_path=%r needs zipapp_health_address (it defaults to zipapp_listen, which is "
+                      "empty): the address where the app answers, e.g. 127.0.0.1:8000" % path)
     return errors
 
 
@@ -262,17 +308,43 @@ DEPLOY_CHECKS = {
     "zipapp_stop_timeout": lambda v: check_int(v, "zipapp_stop_timeout", minimum=1),
     "zipapp_controller_cache": lambda v: must_be_string("zipapp_controller_cache", v),
     "zipapp_description": lambda v: must_be_string("zipapp_description", v),
+    "zipapp_health_path": check_health_path,
+    "zipapp_health_address": lambda v: check_listen(v, "zipapp_health_address"),
+    "zipapp_health_host": lambda v: must_be_string("zipapp_health_host", v),
+    "zipapp_health_timeout": lambda v: check_number(v, "zipapp_health_timeout", 0.1),
+    "zipapp_health_retries": lambda v: check_int(v, "zipapp_health_retries", minimum=0),
+    "zipapp_health_delay": lambda v: check_number(v, "zipapp_health_delay", 0.0),
+    "zipapp_health_settle": lambda v: check_number(v, "zipapp_health_settle", 0.0),
+    "zipapp_release_commands": check_commands,
+    "zipapp_release_command_timeout": lambda v: check_int(v, "zipapp_release_command_timeout", minimum=1),
+    "zipapp_before_swap_tasks": lambda v: must_be_string("zipapp_before_swap_tasks", v),
+    "zipapp_after_swap_tasks": lambda v: must_be_string("zipapp_after_swap_tasks", v),
+    "zipapp_lock_timeout": lambda v: check_int(v, "zipapp_lock_timeout", minimum=0),
+    "zipapp_lock_lease": lambda v: check_int(v, "zipapp_lock_lease", minimum=60),
 }
+
+ROLLBACK_CHECKS = dict((k, DEPLOY_CHECKS[k]) for k in (
+    "zipapp_name", "zipapp_root", "zipapp_health_path", "zipapp_health_address", "zipapp_health_host",
+    "zipapp_health_timeout", "zipapp_health_retries", "zipapp_health_delay", "zipapp_health_settle",
+    "zipapp_lock_timeout", "zipapp_lock_lease"))
+ROLLBACK_CHECKS["zipapp_rollback_to"] = lambda v: [] if v == "" else check_version(v, "zipapp_rollback_to")
 
 ENTRY_POINT_CHECKS = {
     "deploy": DEPLOY_CHECKS,
+    "rollback": ROLLBACK_CHECKS,
+}
+TOGETHER_CHECKS = {
+    "deploy": check_deploy_together,
+    "rollback": check_deploy_together,
 }
 
 
-def check_values(values, checks):
-    """Run ``checks`` (variable -> function) on ``values`` (variable -> raw value)."""
+def check_values(values, checks, together=None):
+    """Run ``checks`` (variable -> function) on ``values`` (variable -> raw value), then ``together``."""
     errors = []
     for var in sorted(checks):
         if var in values:
             errors.extend(checks[var](values[var]))
+    if together and not errors:
+        errors.extend(together(values))
     return errors

@@ -19,6 +19,9 @@ description:
     (the same code as M(containerless.zipapp.zipapp_artifact)), then renames it into
     C(<root>/<name>/releases/<version>/<name>.pyz). A re-run of the same version downloads nothing; an existing
     version with another sha256 is refused (versions are immutable).
+  - Refuses a zipapp that the interpreter cannot run, before anything else. Every bundled distribution must
+    have a wheel tag the interpreter supports and a C(Requires-Python) it satisfies (the checks of
+    M(containerless.zipapp.zipapp_info)); the message names the distributions and the interpreter's version.
   - Writes the release record (C(release.json)) once, pre-extracts a shiv zipapp's cache as root into the
     read-only cache root C(<root>/<name>/shiv) by calling the zipapp's own bootstrap (the app never runs) and
     compiles its pycs (reusing the live release's pycs for files that did not change), with modes that leave
@@ -87,6 +90,28 @@ options:
   source_url:
     description: The URL recorded as the source when O(url) is a local copy. Defaults to O(url).
     type: str
+  lock_owner:
+    description:
+      - Who deploys (controller host, pid, run id, user, version); set by the action plugin. The module takes
+        the app's deploy lock for that run before it changes anything and keeps it for the steps that follow
+        (released by M(containerless.zipapp.zipapp_lock)); when the release is already live and in sync it
+        releases the lock itself.
+    type: dict
+  lock_timeout:
+    description: Seconds to wait for a deploy lock held by another run.
+    type: int
+    default: 0
+  lock_lease:
+    description: Seconds after which a lock is considered abandoned and broken with a warning.
+    type: int
+    default: 3600
+  lock_break:
+    description: Break a lock held by another run (with a warning).
+    type: bool
+    default: false
+  lock_dead_owner:
+    description: Run id of a lock owner the controller found dead; that lock is broken (set by the action plugin).
+    type: str
   deployed_by:
     description: Who deploys (recorded), for example C(user@controller).
     type: str
@@ -135,6 +160,10 @@ sha256:
   description: The verified sha256 of the artifact.
   returned: always
   type: str
+interpreter:
+  description: The interpreter the zipapp was checked against (when the release is new on the host).
+  returned: when checked
+  type: str
 downloaded:
   description: Whether the artifact was downloaded now.
   returned: always
@@ -152,6 +181,24 @@ config_changed:
   description: Whether a new config dir was written (or would be, in check mode).
   returned: always
   type: bool
+live_before:
+  description:
+    - The live version and its config dir when the module started (what a failed deploy returns to), and the
+      config dir the deployed version's C(config) link pointed to then (C(target_config)).
+  returned: always
+  type: dict
+lock:
+  description: The deploy lock this run holds (C(run_id)), or null in check mode and when in sync.
+  returned: always
+  type: dict
+locked:
+  description: True when another run holds the deploy lock (the task then fails with its owner in RV(lock_held_by)).
+  returned: when locked
+  type: bool
+lock_held_by:
+  description: The owner of the lock that kept this run out.
+  returned: when locked
+  type: dict
 in_sync:
   description:
     - Whether the release is live, unchanged and running exactly as installed, so that
@@ -186,7 +233,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
-from ansible_collections.containerless.zipapp.plugins.module_utils import _shiv, _systemd
+from ansible_collections.containerless.zipapp.plugins.module_utils import _lock, _shiv, _systemd, _zipapp_info
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     ArtifactError,
     ensure,
@@ -201,6 +248,26 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._validate imp
     check_secrets,
     check_version,
 )
+
+
+def check_compatible(module, pyz, python):
+    """Refuse a zipapp whose bundled wheels or Requires-Python the interpreter cannot satisfy."""
+    try:
+        info = _zipapp_info.inspect_archive(pyz)
+    except _zipapp_info.ZipappInfoError as e:
+        module.fail_json(msg=str(e))
+    rc, out, err = module.run_command(_zipapp_info.probe_command(python))
+    if rc != 0:
+        module.fail_json(msg="zipapp_python=%s does not run (rc=%d): %s; nothing live was changed"
+                         % (python, rc, (err or out).strip()[-500:]))
+    probe = _zipapp_info.parse_probe(out)
+    verdict = _zipapp_info.check(info, probe)
+    label = _zipapp_info.interpreter_label(probe)
+    if not verdict["compatible"]:
+        module.fail_json(msg="%s cannot run on %s (%s): %s; nothing live was changed"
+                         % (os.path.basename(pyz), python, label, "; ".join(verdict["problems"])),
+                         problems=verdict["problems"])
+    return label
 
 
 def prepare_shiv(module, layout, version, python):
@@ -258,7 +325,7 @@ def host_problems(python):
     return problems
 
 
-def ensure_artifact(module, layout, version):
+def ensure_artifact(module, layout, version, live_before):
     """Download and verify the artifact into the release (or only look, without url)."""
     p = module.params
     pyz = layout.pyz(version)
@@ -270,7 +337,8 @@ def ensure_artifact(module, layout, version):
             if not (os.path.isfile(pyz) and sha256_file(pyz) == expected):
                 # what check mode reports when the artifact is still to be fetched: everything is new
                 module.exit_json(changed=False, missing=True, sha256=expected, downloaded=False, in_sync=False,
-                                 release_created=True, config_changed=True, config="config.1", shiv=None)
+                                 release_created=True, config_changed=True, config="config.1", shiv=None,
+                                 lock=None, live_before=live_before)
             return dict(changed=False, sha256=expected)
         return ensure(p["url"], pyz, p["checksum"], timeout=p["timeout"], headers=p["headers"],
                       validate_certs=p["validate_certs"], mode=0o644, check_mode=module.check_mode)
@@ -299,6 +367,11 @@ def main():
             env=dict(type="dict", default={}),
             secrets=dict(type="dict", default={}, no_log=True),
             units=dict(type="dict", default={}),
+            lock_owner=dict(type="dict"),
+            lock_timeout=dict(type="int", default=0),
+            lock_lease=dict(type="int", default=3600),
+            lock_break=dict(type="bool", default=False),
+            lock_dead_owner=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -310,24 +383,66 @@ def main():
     if problems:
         module.fail_json(msg="%s (nothing was changed)" % "; ".join(problems), problems=problems)
     layout = rel.Layout(p["root"], p["name"])
+    if module.check_mode:
+        prepare(module, layout, None)  # reads only: no lock
+    lock = take_lock(module) if p["lock_owner"] else None
+    # every failure from here on tells the role which lock to release and what to put back
+    live_version = rel.link_version(layout, layout.current)
+    extra = dict(lock=lock, live_before={"version": live_version,
+                                         "config": rel.linked_config(layout, live_version) if live_version else None,
+                                         "target_config": rel.linked_config(layout, p["version"])})
+    fail_json = module.fail_json
+    module.fail_json = lambda **kw: fail_json(**dict(extra, **kw))
+    with _lock.StepLock(p["name"], timeout=max(p["lock_timeout"], 600)):
+        prepare(module, layout, lock)
+
+
+def take_lock(module):
+    """The run lock for this run (waiting, breaking a dead or expired one); exits when it is held."""
+    p = module.params
+    owner = dict(p["lock_owner"])
+    held = _lock.read_owner(p["name"])
+    brk = p["lock_break"] or bool(p["lock_dead_owner"] and held and held.get("run_id") == p["lock_dead_owner"])
+    try:
+        warnings = _lock.acquire(p["name"], owner, timeout=p["lock_timeout"], lease=p["lock_lease"], break_lock=brk)
+    except _lock.LockError as e:
+        module.fail_json(msg="%s; set zipapp_lock_timeout to wait, or zipapp_lock_break: true to break it "
+                             "(nothing was changed)" % e, locked=True, lock_held_by=e.owner)
+    if p["lock_dead_owner"] and brk:
+        warnings = ["the run that held the deploy lock of %s is gone from this controller: %s"
+                    % (p["name"], "; ".join(warnings))]
+    for w in warnings:
+        module.warn(w)
+    return {"run_id": owner["run_id"]}
+
+
+def prepare(module, layout, lock):
+    p = module.params
     version = p["version"]
     source_url = p["source_url"] or p["url"]
 
     record = rel.read_record(layout, version)
+    live_version = rel.link_version(layout, layout.current)
+    live_config = rel.linked_config(layout, live_version) if live_version else None
+    live_before = {"version": live_version, "config": live_config, "target_config": rel.linked_config(layout, version)}
     t0 = time.time()
-    artifact = ensure_artifact(module, layout, version)
+    artifact = ensure_artifact(module, layout, version, live_before)
     download_seconds = round(time.time() - t0, 2)
     sha256 = artifact["sha256"]
     result = dict(changed=artifact["changed"], downloaded=artifact["changed"], sha256=sha256,
-                  download_seconds=download_seconds, release_created=False, config_changed=False, shiv=None)
+                  download_seconds=download_seconds, release_created=False, config_changed=False, shiv=None,
+                  live_before=live_before)
     if record and record.get("sha256") != sha256:
         module.fail_json(msg="release %s was recorded with sha256 %s, not %s: a released version is immutable"
                          % (version, record.get("sha256"), sha256))
     if module.check_mode and not os.path.isfile(layout.pyz(version)):
         # check mode before the download: everything would be new
-        result.update(changed=True, release_created=True, config_changed=True, config="config.1", in_sync=False)
+        result.update(changed=True, release_created=True, config_changed=True, config="config.1", in_sync=False,
+                      lock=lock)
         module.exit_json(**result)
 
+    if record is None or record.get("python") != p["python"]:
+        result["interpreter"] = check_compatible(module, layout.pyz(version), p["python"])
     shiv, shiv_changed = prepare_shiv(module, layout, version, p["python"])
     result["shiv"] = shiv
 
@@ -346,9 +461,10 @@ def main():
     except EnvFileError as e:
         module.fail_json(msg=str(e))
     pyz = layout.pyz(version)
-    start_text = rel.render_start(p["python"], pyz, p["args"],
-                                  "Managed by containerless.zipapp: %s %s" % (p["name"], version))
-    wanted = rel.desired_config(env_text, start_text, p["units"], p["secrets"])
+    header = "Managed by containerless.zipapp: %s %s" % (p["name"], version)
+    start_text = rel.render_start(p["python"], pyz, p["args"], header)
+    run_text = rel.render_start(p["python"], pyz, [], header)
+    wanted = rel.desired_config(env_text, start_text, p["units"], p["secrets"], run_text)
 
     # the release's linked config, or a config staged by an earlier run that never went live
     config_id = None
@@ -361,8 +477,6 @@ def main():
             config_id = cid
             break
 
-    live_version = rel.link_version(layout, layout.current)
-    live_config = rel.linked_config(layout, live_version) if live_version else None
     live_files = rel.read_config(layout.config_dir(live_version, live_config)) if live_config else None
 
     if config_id is None:
@@ -386,6 +500,10 @@ def main():
     result["changed"] = bool(result["changed"] or result["release_created"] or result["config_changed"] or shiv_changed)
     # a re-run with nothing new: when nothing needs switching either, the role skips zipapp_swap
     result["in_sync"] = not result["changed"] and Switch(module.run_command, layout, version, config_id).plan()["in_sync"]
+    if lock and result["in_sync"]:
+        _lock.release(p["name"], lock["run_id"])  # nothing follows that could change the host
+        lock = None
+    result["lock"] = lock
     if module._diff:
         label_old = "%s/%s" % (live_version, live_config) if live_config else "(nothing live)"
         result["diff"] = rel.config_diff(live_files, wanted, label_old, "%s/%s" % (version, config_id))

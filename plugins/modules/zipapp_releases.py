@@ -16,14 +16,13 @@ description:
   - Reads the release tree of a zipapp deployed by the C(containerless.zipapp.deploy) role and reports every
     release with its state (V(live), V(previous), V(ready), V(incomplete)). The live release is read from
     the C(current) link, never guessed from modification times.
-  - Also reports what the deploy role checks before it changes anything: whether systemd is PID 1,
-    whether the module runs as root and whether the interpreter exists.
+  - Also reports what the deploy role checks before it changes anything (whether systemd is PID 1,
+    whether the module runs as root and whether the interpreter exists).
   - Changes nothing.
 author:
   - containerless.zipapp maintainers
 extends_documentation_fragment:
   - action_common_attributes
-  - action_common_attributes.info_module
 attributes:
   check_mode:
     support: full
@@ -61,6 +60,10 @@ live:
   description: The version C(current) points to, or null before the first deploy.
   returned: always
   type: str
+live_since:
+  description: When C(current) was last switched (UTC, ISO 8601), or null.
+  returned: always
+  type: str
 previous:
   description: The version that was live before, or null.
   returned: always
@@ -75,7 +78,9 @@ releases:
       description: The version.
       type: str
     state:
-      description: V(live), V(previous), V(ready) (complete, not live) or V(incomplete) (no record or config yet).
+      description:
+        - V(live), V(previous), V(ready) (complete, not live), V(failed) (a deploy of it failed; kept for
+          inspection, never rolled back to) or V(incomplete) (no record or config yet).
       type: str
     sha256:
       description: The verified sha256 of the artifact.
@@ -92,6 +97,9 @@ releases:
     config:
       description: The config dir the release's C(config) link points to.
       type: str
+    failed:
+      description: When and why a deploy of it failed, or null.
+      type: dict
 systemd:
   description: Whether systemd is PID 1.
   returned: always
@@ -117,6 +125,7 @@ python:
 """
 
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -138,9 +147,13 @@ def main():
         supports_check_mode=True,
     )
     layout = Layout(module.params["root"], module.params["name"])
+    live_since = None
+    if os.path.islink(layout.current):
+        live_since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.lstat(layout.current).st_mtime))
     result = dict(
         changed=False,
         live=link_version(layout, layout.current),
+        live_since=live_since,
         previous=link_version(layout, layout.previous),
         releases=list_releases(layout),
         systemd=booted(),

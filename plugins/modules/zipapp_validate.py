@@ -13,7 +13,7 @@ module: zipapp_validate
 short_description: Check the variables of a containerless.zipapp role before anything changes
 version_added: 0.1.0
 description:
-  - Runs on the controller only. Checks what the roles' argument_specs cannot: that strings are really
+  - Runs on the controller only. Checks what the roles' argument_specs cannot, namely that strings are really
     strings (an unquoted C(1.10) is a float), names, versions, URLs and checksums match their patterns,
     env keys and values can be carried by systemd, credential ids are valid, and that no unknown
     C(zipapp_*) variable (a typo such as C(zipapp_keep_relases)) is set.
@@ -37,7 +37,7 @@ options:
   checks:
     description: Which role entry point's variables to check.
     type: str
-    choices: [deploy]
+    choices: [deploy, rollback]
     default: deploy
 """
 

@@ -23,6 +23,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import current_owner, is_dead
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     ArtifactError,
     download,
@@ -92,18 +93,31 @@ def run_with_controller_download(action, module, module_args, task_vars, missing
 
 
 class ControllerDownloadAction(ActionBase):
-    """Runs ``MODULE`` on the host, downloading on the controller when ``download_on: controller``."""
+    """Runs ``MODULE`` on the host, downloading on the controller when ``download_on: controller``.
+
+    With ``LOCKS = True`` the module also takes the app's deploy lock: the action tells it who this run
+    is, and breaks a lock whose owner process on this controller is gone.
+    """
 
     TRANSFERS_FILES = True
     MODULE = None
+    LOCKS = False
+
+    def _run_module(self, args, task_vars):
+        on = args.pop("download_on", "target")
+        if on != "controller" or not args.get("url"):
+            args.pop("controller_cache", None)
+            return self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars)
+        return run_with_controller_download(self, self.MODULE, args, task_vars, "missing")
 
     def run(self, tmp=None, task_vars=None):
         result = super(ControllerDownloadAction, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        on = args.pop("download_on", "target")
-        if on != "controller" or not args.get("url"):
-            args.pop("controller_cache", None)
-            result.update(self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars))
-        else:
-            result.update(run_with_controller_download(self, self.MODULE, args, task_vars, "missing"))
+        if self.LOCKS:
+            args["lock_owner"] = current_owner(args.get("version"))
+        outcome = self._run_module(dict(args), task_vars)
+        if self.LOCKS and outcome.get("locked") and is_dead(outcome.get("lock_held_by")):
+            args["lock_dead_owner"] = outcome["lock_held_by"].get("run_id")
+            outcome = self._run_module(dict(args), task_vars)
+        result.update(outcome)
         return result

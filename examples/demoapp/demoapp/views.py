@@ -26,13 +26,16 @@ def index(request):
 
 @require_safe
 def health(request):
+    # DEMOAPP_HEALTH_STATUS lets the tests deploy a release that runs but reports itself unhealthy.
+    status = int(os.environ.get("DEMOAPP_HEALTH_STATUS") or 200)
     return JsonResponse(
         {
-            "status": "ok",
+            "status": "ok" if status < 400 else "unhealthy",
             "version": VERSION,
             "python": platform.python_version(),
             "pid": os.getpid(),
             "credentials": _credential_names(),
             "greeting": os.environ.get("GREETING"),
-        }
+        },
+        status=status,
     )

@@ -130,3 +130,28 @@ def test_prune_configs_keeps_linked_and_the_one_before(layout):
     r.swap_link(layout.config_link("1"), "config.3")
     assert r.prune_configs(layout, "1") == ["config.1", "config.4"]
     assert sorted(n for n in os.listdir(layout.release("1")) if n.startswith("config.")) == ["config.2", "config.3"]
+
+
+def test_failed_releases_are_kept_once_and_never_previous(layout):
+    for i in range(1, 6):
+        make_release(layout, str(i), "2026-01-0%dT00:00:00Z" % i)
+    r.mark_failed(layout, "4", "HTTP 500")
+    r.mark_failed(layout, "5", "HTTP 502")
+    r.swap_link(layout.current, "releases/3")
+    states = dict((x["version"], x["state"]) for x in r.list_releases(layout))
+    assert states == {"1": "ready", "2": "ready", "3": "live", "4": "failed", "5": "failed"}
+    assert r.newest_good(layout, exclude=("3",)) == "2"
+    doomed, kept = r.prune_plan(layout, 2)
+    assert sorted(x["version"] for x in doomed) == ["1", "4"]
+    assert r.read_record(layout, "5")["failed"]["reason"] == "HTTP 502"
+
+
+def test_audit_log_appends_json_lines_only_when_the_app_exists(tmp_path):
+    lay = r.Layout(str(tmp_path), "demo")
+    assert not r.append_audit(lay, {"action": "deploy"})
+    os.makedirs(lay.app)
+    assert r.append_audit(lay, {"action": "deploy", "result": "ok"})
+    assert r.append_audit(lay, {"action": "rollback", "result": "failed"})
+    lines = [json.loads(x) for x in open(os.path.join(lay.app, "audit.log"))]
+    assert [x["action"] for x in lines] == ["deploy", "rollback"] and all("time" in x for x in lines)
+    assert os.stat(os.path.join(lay.app, "audit.log")).st_mode & 0o777 == 0o640

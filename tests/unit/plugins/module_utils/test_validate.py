@@ -27,7 +27,8 @@ def test_bad_versions(version):
 
 @pytest.mark.parametrize("value", [1.1, 1, ["1.0"], None, True])
 def test_a_version_that_is_not_a_string_is_refused_not_coerced(value):
-    assert v.check_version(value) == ["zipapp_version must be a quoted string, got %s %r" % (type(value).__name__, value)]
+    name = "null" if value is None else type(value).__name__
+    assert v.check_version(value) == ["zipapp_version must be a quoted string, got %s %r" % (name, value)]
 
 
 @pytest.mark.parametrize("url", [
@@ -98,7 +99,8 @@ def test_secret_values_are_not_echoed():
     assert "123456789" not in errors[0]
 
 
-@pytest.mark.parametrize("value, ok", [(1, True), (5, True), (0, False), (-1, False), (True, False), ("5", False)])
+@pytest.mark.parametrize("value, ok", [(1, True), (5, True), ("5", True), (0, False), (-1, False), (True, False),
+                                       ("five", False), (5.5, False)])
 def test_keep_releases(value, ok):
     assert (v.DEPLOY_CHECKS["zipapp_keep_releases"](value) == []) is ok
 

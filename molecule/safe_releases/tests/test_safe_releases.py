@@ -1,0 +1,252 @@
+"""Safe releases, driven with real ansible-playbook runs against three real systemd hosts.
+
+converge left 1.0.0 on every host. The tests run in file order and each one starts from what the one
+before left; every deploy goes through the collection's playbook, exactly as users run it.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import urllib.request
+
+import pytest
+
+HOSTS = {"zipapp-safe-1": 18121, "zipapp-safe-2": 18122, "zipapp-safe-3": 18123}
+APP = "/opt/zipapp/demoapp"
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+BROKEN = {"DEMOAPP_HEALTH_STATUS": "503"}
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def play(*extra, playbook="containerless.zipapp.deploy", limit=None, background=False):
+    cmd = ["ansible-playbook", "-i", INVENTORY, playbook]
+    for e in extra:
+        cmd += ["-e", e if isinstance(e, str) else json.dumps(e)]
+    if limit:
+        cmd += ["--limit", limit]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default")
+    if background:
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                start_new_session=True)
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=600)
+
+
+def health(host):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/health" % HOSTS[host], timeout=5) as r:
+            return json.loads(r.read().decode())
+    except Exception:
+        return None
+
+
+def sh(host, command):
+    return subprocess.run(["docker", "exec", host, "sh", "-c", command], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=60).stdout
+
+
+def live(host):
+    return sh(host, "readlink %s/current" % APP).strip().rsplit("/", 1)[-1]
+
+
+def record(host, version):
+    return json.loads(sh(host, "cat %s/releases/%s/release.json" % (APP, version)))
+
+
+def audit(host):
+    return [json.loads(line) for line in sh(host, "cat %s/audit.log 2>/dev/null" % APP).splitlines() if line]
+
+
+def tree(host):
+    """Everything under the app and the units, except the audit log (a failed deploy may append to it)."""
+    return sh(host, "find %s /etc/systemd/system -path %s/audit.log -prune -o -printf '%%p %%m %%s %%T@ %%l\\n'"
+                    " | sort; systemctl show -P MainPID demoapp.service" % (APP, APP))
+
+
+class Probe(object):
+    """One GET every 20 ms on loopback while the block runs (bounded to 240 s)."""
+
+    def __init__(self, host):
+        self.port = HOSTS[host]
+        self.sent = self.failed = 0
+        self.versions = set()
+        self.stop = threading.Event()
+
+    def loop(self):
+        start = time.time()
+        while not self.stop.is_set() and time.time() - start < 240:
+            self.sent += 1
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/health" % self.port, timeout=10) as r:
+                    self.versions.add(json.loads(r.read().decode())["version"])
+            except Exception:
+                self.failed += 1
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+        time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(0.5)
+        self.stop.set()
+        self.thread.join()
+
+
+def test_converge_left_1_0_0_everywhere():
+    for host in HOSTS:
+        assert live(host) == "1.0.0"
+        assert health(host)["version"] == "1.0.0"
+
+
+def test_a_rolling_deploy_stops_at_the_first_failed_host():
+    before3 = tree("zipapp-safe-3")
+    audit3 = audit("zipapp-safe-3")
+    res = play({"app_version": "2.0.0", "app_env_by_host": {"zipapp-safe-2": BROKEN}})
+    assert res.returncode != 0, res.stdout[-3000:]
+    assert "failed its canary check" in res.stdout
+    assert health("zipapp-safe-1")["version"] == "2.0.0"
+    assert health("zipapp-safe-2")["version"] == "1.0.0" and live("zipapp-safe-2") == "1.0.0"
+    assert record("zipapp-safe-2", "2.0.0")["failed"]["reason"].startswith("release 2.0.0 of demoapp failed its canary")
+    assert audit("zipapp-safe-2")[-1]["result"] == "failed"
+    # host 3 was never touched
+    assert tree("zipapp-safe-3") == before3 and audit("zipapp-safe-3") == audit3
+    assert "zipapp-safe-3" not in res.stdout.split("PLAY RECAP")[0]
+
+
+def test_a_broken_release_is_caught_before_the_switch_without_a_failed_request():
+    host = "zipapp-safe-3"
+    with Probe(host) as probe:
+        res = play({"app_version": "2.0.0", "app_env": BROKEN}, limit=host)
+    assert res.returncode != 0
+    assert "it was not switched in" in res.stdout and "HTTP 503" in res.stdout
+    assert probe.failed == 0 and probe.sent > 50, (probe.sent, probe.failed)
+    assert probe.versions == {"1.0.0"}
+    assert live(host) == "1.0.0" and record(host, "2.0.0")["failed"]
+    assert sh(host, "ls /run/systemd/system/ /run/zipapp/").split() == ["/run/systemd/system/:", "/run/zipapp/:",
+                                                                        "demoapp.step"]
+
+
+def test_a_failed_check_after_the_switch_rolls_back_code_and_config():
+    host = "zipapp-safe-1"  # 2.0.0 live, 1.0.0 previous
+    config_before = sh(host, "readlink %s/releases/2.0.0/config" % APP).strip()
+    res = play({"app_version": "2.0.0", "app_env": BROKEN, "zipapp_canary": False}, limit=host)
+    assert res.returncode != 0
+    assert "rolled back, 2.0.0 is live" in res.stdout
+    assert health(host)["status"] == "ok" and live(host) == "2.0.0"
+    assert sh(host, "readlink %s/releases/2.0.0/config" % APP).strip() == config_before
+    assert audit(host)[-1]["result"] == "rolled_back"
+    assert not record(host, "2.0.0").get("failed")  # an existing good version is not condemned by a bad config
+
+
+def test_the_rollback_playbook_goes_to_previous_and_to_a_named_release():
+    host = "zipapp-safe-1"
+    res = play({"zipapp_name": "demoapp"}, playbook="containerless.zipapp.rollback", limit=host)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert "live: 1.0.0 since" in res.stdout and "(previous: 2.0.0)" in res.stdout
+    assert health(host)["version"] == "1.0.0"
+    res = play({"zipapp_name": "demoapp", "zipapp_rollback_to": "2.0.0"}, playbook="containerless.zipapp.rollback",
+               limit=host)
+    assert res.returncode == 0 and health(host)["version"] == "2.0.0"
+    assert [e["action"] for e in audit(host)[-2:]] == ["rollback", "rollback"]
+
+
+def test_the_rollback_playbook_refuses_a_failed_or_missing_release():
+    host = "zipapp-safe-3"  # 1.0.0 live, 2.0.0 failed
+    before = tree(host)
+    res = play({"zipapp_name": "demoapp", "zipapp_rollback_to": "2.0.0"}, playbook="containerless.zipapp.rollback",
+               limit=host)
+    assert res.returncode != 0 and "2.0.0 was marked failed" in res.stdout
+    res = play({"zipapp_name": "demoapp", "zipapp_rollback_to": "9.9.9"}, playbook="containerless.zipapp.rollback",
+               limit=host)
+    assert res.returncode != 0 and "zipapp_rollback_to=9.9.9 is not a release of demoapp" in res.stdout
+    assert tree(host) == before and health(host)["version"] == "1.0.0"
+
+
+def test_a_failing_release_command_changes_nothing():
+    host = "zipapp-safe-1"
+    before = tree(host)
+    res = play({"app_version": "3.0.0", "app_artifact": "1.0.0",
+                "zipapp_release_commands": [["manage", "check"], ["manage", "no-such-command"]]}, limit=host)
+    assert res.returncode != 0
+    assert "release command manage no-such-command of demoapp 3.0.0 failed" in res.stdout
+    assert "nothing was switched" in res.stdout
+    after = tree(host)
+    changed = set(after.splitlines()) ^ set(before.splitlines())
+    # only the failed release itself (kept for inspection) and its shared cache are new; nothing live moved
+    assert all("/releases/3.0.0" in line or "/releases " in line for line in changed), changed
+    assert live(host) == "2.0.0" and health(host)["version"] == "2.0.0"
+
+
+def test_release_commands_run_in_the_app_sandbox_before_the_switch():
+    host = "zipapp-safe-2"  # 1.0.0 live
+    res = play({"app_version": "2.0.0", "zipapp_release_commands": [["manage", "check"]]}, limit=host)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert health(host)["version"] == "2.0.0"
+    assert not record(host, "2.0.0").get("failed")  # the successful deploy cleared the earlier canary failure
+
+
+def test_pruning_keeps_the_newest_and_never_live_or_previous():
+    host = "zipapp-safe-2"  # 2.0.0 live, 1.0.0 previous; keep 3
+    for version in ("3.0.0", "3.0.1", "3.0.2", "3.0.3"):
+        res = play({"app_version": version, "app_artifact": "2.0.0"}, limit=host)
+        assert res.returncode == 0, res.stdout[-3000:]
+    releases = sorted(sh(host, "ls %s/releases" % APP).split())
+    assert releases == ["3.0.1", "3.0.2", "3.0.3"], releases
+    # back to an old release: live and previous stay whatever their age
+    res = play({"zipapp_name": "demoapp", "zipapp_rollback_to": "3.0.1"}, playbook="containerless.zipapp.rollback",
+               limit=host)
+    assert res.returncode == 0
+    res = play({"app_version": "3.0.4", "app_artifact": "2.0.0"}, limit=host)
+    assert res.returncode == 0
+    releases = sorted(sh(host, "ls %s/releases" % APP).split())
+    assert "3.0.1" in releases and "3.0.4" in releases and len(releases) == 3, releases
+    # every kept release still has its shiv cache (they share one build)
+    caches = sh(host, "ls %s/shiv" % APP).split()
+    assert len(caches) == 1 and health(host)["status"] == "ok"
+
+
+def test_two_deploys_at_once_never_interleave():
+    host = "zipapp-safe-3"  # 1.0.0 live
+    first = play({"app_version": "4.0.0", "app_artifact": "2.0.0", "zipapp_lock_timeout": 180}, limit=host,
+                 background=True)
+    time.sleep(1.5)
+    second = play({"app_version": "4.0.1", "app_artifact": "2.0.0", "zipapp_lock_timeout": 180}, limit=host,
+                  background=True)
+    out1, _ = first.communicate(timeout=400)
+    out2, _ = second.communicate(timeout=400)
+    assert first.returncode == 0 and second.returncode == 0, (out1[-2000:], out2[-2000:])
+    deploys = [e for e in audit(host) if e["action"] == "deploy" and e["version"] in ("4.0.0", "4.0.1")]
+    assert [e["version"] for e in deploys] == ["4.0.0", "4.0.1"]
+    assert live(host) == "4.0.1"
+    # without waiting, the second run is refused with the owner named, and changes nothing
+    holder = play({"app_version": "4.0.2", "app_artifact": "2.0.0"}, limit=host, background=True)
+    deadline = time.time() + 60
+    while sh(host, "cat /run/zipapp/demoapp.lock/owner.json 2>/dev/null").strip() == "" and time.time() < deadline:
+        time.sleep(0.2)
+    refused = play({"app_version": "4.0.3", "app_artifact": "2.0.0"}, limit=host)
+    holder.communicate(timeout=400)
+    assert refused.returncode != 0 and "is locked by" in refused.stdout and "nothing was changed" in refused.stdout
+    assert "4.0.3" not in sh(host, "ls %s/releases" % APP).split()
+
+
+def test_a_killed_deploy_leaves_a_lock_that_the_next_run_breaks():
+    host = "zipapp-safe-1"
+    proc = play({"app_version": "5.0.0", "app_artifact": "1.0.0"}, limit=host, background=True)
+    deadline = time.time() + 120
+    while sh(host, "cat /run/zipapp/demoapp.lock/owner.json 2>/dev/null").strip() == "" and time.time() < deadline:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert sh(host, "cat /run/zipapp/demoapp.lock/owner.json").strip() != ""
+    res = play({"app_version": "5.0.0", "app_artifact": "1.0.0"}, limit=host)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert "is gone from this controller" in res.stdout
+    assert live(host) == "5.0.0" and health(host)["version"] == "1.0.0"
+    cmdline = sh(host, "tr '\\0' ' ' < /proc/$(systemctl show -P MainPID demoapp.service)/cmdline")
+    assert "/releases/5.0.0/" in cmdline
