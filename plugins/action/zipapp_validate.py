@@ -17,6 +17,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.containerless.zipapp.plugins.module_utils._validate import (
     ENTRY_POINT_CHECKS,
     TOGETHER_CHECKS,
+    TOGETHER_VARIABLES,
     check_values,
     unknown_variables,
 )
@@ -51,7 +52,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="checks must be one of %s" % ", ".join(sorted(ENTRY_POINT_CHECKS)))
             return result
         values = {}
-        for var in checks:
+        for var in set(checks) | TOGETHER_VARIABLES:
             if var in task_vars:
                 values[var] = self._templar.template(task_vars[var])
         errors = check_values(values, checks, TOGETHER_CHECKS.get(checks_name))

@@ -213,10 +213,20 @@ def list_releases(layout):
 
 # ---- config ----------------------------------------------------------------------------------
 
-def render_start(python, pyz, args, header):
-    """The release's start script: ``exec`` keeps the PID, so socket activation's LISTEN_PID matches."""
+def render_start(python, pyz, args, header, secrets_env=None):
+    """The release's start script: ``exec`` keeps the PID, so socket activation's LISTEN_PID matches.
+
+    ``secrets_env`` (ENV_NAME -> credential id) exports credentials into the environment, byte for
+    byte (trailing newlines included).
+    """
     words = " ".join(shlex.quote(w) for w in [python, pyz] + list(args))
-    lines = ["#!/bin/sh"] + ["# " + line for line in header.splitlines()] + ['exec %s "$@"' % words]
+    lines = ["#!/bin/sh"] + ["# " + line for line in header.splitlines()]
+    for name, cred in sorted((secrets_env or {}).items()):
+        path = '"$CREDENTIALS_DIRECTORY"/%s' % shlex.quote(cred)
+        lines += ['[ -r %s ] || { echo "credential %s is missing" >&2; exit 1; }' % (path, cred),
+                  "%s=$(cat %s; echo x)" % (name, path),
+                  'export %s="${%s%%x}"' % (name, name)]
+    lines.append('exec %s "$@"' % words)
     return "\n".join(lines) + "\n"
 
 

@@ -19,7 +19,7 @@ __metaclass__ = type
 import difflib
 import re
 
-from ansible_collections.containerless.zipapp.plugins.module_utils._envfile import env_errors
+from ansible_collections.containerless.zipapp.plugins.module_utils._envfile import ENV_KEY_RE, env_errors
 
 NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
 VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
@@ -264,9 +264,30 @@ def check_commands(value, var="zipapp_release_commands"):
     return errors
 
 
+def check_secrets_env(value, var="zipapp_secrets_env"):
+    if not isinstance(value, dict):
+        return ["%s must be a mapping of ENV_NAME: credential id" % var]
+    errors = []
+    for key in sorted(value, key=str):
+        if not _text(key) or not ENV_KEY_RE.fullmatch(key):
+            errors.append("%s: %r is not a valid environment variable name" % (var, key))
+        elif not _text(value[key]) or not CREDENTIAL_ID_RE.fullmatch(value[key]):
+            errors.append("%s.%s must name a credential id of zipapp_secrets, got %s" % (var, key, _describe(value[key])))
+    return errors
+
+
 def check_deploy_together(values):
     """Checks that involve several variables."""
     errors = []
+    secrets_env = values.get("zipapp_secrets_env")
+    secrets = values.get("zipapp_secrets")
+    if isinstance(secrets_env, dict) and isinstance(secrets, dict):
+        for key, cred in sorted(secrets_env.items(), key=lambda kv: str(kv[0])):
+            if cred not in secrets:
+                errors.append("zipapp_secrets_env.%s=%r is not a key of zipapp_secrets" % (key, cred))
+    if values.get("zipapp_private_network") in (True, "true", "yes", "True") and not values.get("zipapp_listen"):
+        errors.append("zipapp_private_network needs zipapp_listen: without network the app is reachable only "
+                      "through the socket systemd hands over")
     path = values.get("zipapp_health_path")
     address = values.get("zipapp_health_address")
     if isinstance(path, str) and path and isinstance(address, str) and not address:
@@ -298,6 +319,7 @@ DEPLOY_CHECKS = {
     "zipapp_args": lambda v: check_str_list(v, "zipapp_args"),
     "zipapp_env": check_env,
     "zipapp_secrets": check_secrets,
+    "zipapp_secrets_env": check_secrets_env,
     "zipapp_listen": check_listen,
     "zipapp_keep_releases": lambda v: check_int(v, "zipapp_keep_releases", minimum=1),
     "zipapp_root": lambda v: check_abs_path(v, "zipapp_root"),
@@ -333,6 +355,9 @@ ENTRY_POINT_CHECKS = {
     "deploy": DEPLOY_CHECKS,
     "rollback": ROLLBACK_CHECKS,
 }
+# read by the checks that involve several variables
+TOGETHER_VARIABLES = frozenset(["zipapp_private_network", "zipapp_listen", "zipapp_secrets", "zipapp_secrets_env",
+                                "zipapp_health_path", "zipapp_health_address"])
 TOGETHER_CHECKS = {
     "deploy": check_deploy_together,
     "rollback": check_deploy_together,

@@ -133,6 +133,10 @@ options:
     description: Credentials written to C(credentials/<id>) (mode 0600, directory 0700).
     type: dict
     default: {}
+  secrets_env:
+    description: Credentials to export into the environment of the app, as C(ENV_NAME) to credential id.
+    type: dict
+    default: {}
   units:
     description: Unit file name to unit file text, stored with the config and verified.
     type: dict
@@ -366,6 +370,7 @@ def main():
             args=dict(type="list", elements="str", default=[]),
             env=dict(type="dict", default={}),
             secrets=dict(type="dict", default={}, no_log=True),
+            secrets_env=dict(type="dict", default={}),
             units=dict(type="dict", default={}),
             lock_owner=dict(type="dict"),
             lock_timeout=dict(type="int", default=0),
@@ -462,8 +467,8 @@ def prepare(module, layout, lock):
         module.fail_json(msg=str(e))
     pyz = layout.pyz(version)
     header = "Managed by containerless.zipapp: %s %s" % (p["name"], version)
-    start_text = rel.render_start(p["python"], pyz, p["args"], header)
-    run_text = rel.render_start(p["python"], pyz, [], header)
+    start_text = rel.render_start(p["python"], pyz, p["args"], header, p["secrets_env"])
+    run_text = rel.render_start(p["python"], pyz, [], header, p["secrets_env"])
     wanted = rel.desired_config(env_text, start_text, p["units"], p["secrets"], run_text)
 
     # the release's linked config, or a config staged by an earlier run that never went live

@@ -155,3 +155,20 @@ def test_audit_log_appends_json_lines_only_when_the_app_exists(tmp_path):
     lines = [json.loads(x) for x in open(os.path.join(lay.app, "audit.log"))]
     assert [x["action"] for x in lines] == ["deploy", "rollback"] and all("time" in x for x in lines)
     assert os.stat(os.path.join(lay.app, "audit.log")).st_mode & 0o777 == 0o640
+
+
+def test_start_script_exports_chosen_credentials_byte_for_byte(tmp_path):
+    import subprocess
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "tok").write_text("s3cr3t 'x' $y\n\n")
+    text = r.render_start("/usr/bin/env", "-0", [], "hdr", {"API_TOKEN": "tok"})
+    script = tmp_path / "start"
+    script.write_text(text.replace('exec /usr/bin/env -0 "$@"', 'exec printf %s "$API_TOKEN"'))
+    out = subprocess.run(["/bin/sh", str(script)], env={"CREDENTIALS_DIRECTORY": str(creds)},
+                         stdout=subprocess.PIPE).stdout
+    assert out == b"s3cr3t 'x' $y\n\n"
+    (creds / "tok").unlink()
+    res = subprocess.run(["/bin/sh", str(script)], env={"CREDENTIALS_DIRECTORY": str(creds)},
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert res.returncode == 1 and b"credential tok is missing" in res.stderr

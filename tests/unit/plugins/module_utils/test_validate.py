@@ -138,3 +138,20 @@ def test_unknown_variables_are_reported_with_a_suggestion():
 def test_check_values_runs_only_present_variables():
     errors = v.check_values({"zipapp_name": "Bad Name", "zipapp_version": 1.1}, v.DEPLOY_CHECKS)
     assert [e.split("=")[0].split(" ")[0] for e in errors] == ["zipapp_name", "zipapp_version"]
+
+
+def test_checks_that_involve_several_variables():
+    ok = {"zipapp_secrets": {"tok": "x"}, "zipapp_secrets_env": {"API_TOKEN": "tok"}, "zipapp_listen": "8000",
+          "zipapp_private_network": True, "zipapp_health_path": "/health", "zipapp_health_address": "8000"}
+    assert v.check_deploy_together(ok) == []
+    errors = v.check_deploy_together(dict(ok, zipapp_secrets_env={"API_TOKEN": "other"}, zipapp_listen="",
+                                          zipapp_health_address=""))
+    assert [e.split(" ")[0].split(".")[0].split("=")[0] for e in errors] == [
+        "zipapp_secrets_env", "zipapp_private_network", "zipapp_health_path"]
+
+
+def test_secrets_env_names():
+    assert v.check_secrets_env({"API_TOKEN": "tok"}) == []
+    assert len(v.check_secrets_env({"1X": "tok"})) == 1
+    assert len(v.check_secrets_env({"X": "../tok"})) == 1
+    assert len(v.check_secrets_env(["X"])) == 1
