@@ -25,11 +25,13 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._validate imp
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Variables read by the collection's playbooks rather than by a role.
 PLAYBOOK_VARIABLES = frozenset(["zipapp_hosts", "zipapp_serial"])
+# Facts the collection's roles set for the roles after them.
+ROLE_FACTS = frozenset(["zipapp_python_executable"])
 
 
 def collection_variables(root=COLLECTION_ROOT):
     """Every option of every entry point of every role of the collection, plus the playbooks' variables."""
-    names = set(PLAYBOOK_VARIABLES)
+    names = set(PLAYBOOK_VARIABLES) | ROLE_FACTS
     for spec_file in glob.glob(os.path.join(root, "roles", "*", "meta", "argument_specs.yml")):
         with open(spec_file) as f:
             specs = (yaml.safe_load(f) or {}).get("argument_specs") or {}

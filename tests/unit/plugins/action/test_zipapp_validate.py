@@ -23,6 +23,7 @@ def test_known_variables_come_from_every_role_spec():
     known = collection_variables()
     assert set(role_spec("deploy")) <= known
     assert "zipapp_hosts" in known
+    assert "zipapp_python_executable" in known  # the python role's fact
     assert "zipapp_keep_relases" not in known
 
 
@@ -49,3 +50,14 @@ def test_every_variable_is_in_the_readme_tables():
     for role in sorted(os.listdir(os.path.join(COLLECTION_ROOT, "roles"))):
         missing = [name for name in role_spec(role) if "| `%s` |" % name not in readme]
         assert not missing, "README.md does not document %s of the %s role" % (missing, role)
+
+
+def test_argument_specs_parse_and_every_description_is_text():
+    for role in sorted(os.listdir(os.path.join(COLLECTION_ROOT, "roles"))):
+        with open(os.path.join(COLLECTION_ROOT, "roles", role, "meta", "argument_specs.yml")) as f:
+            specs = yaml.safe_load(f)["argument_specs"]
+        for entry, spec in specs.items():
+            for name, option in spec["options"].items():
+                desc = option.get("description")
+                items = desc if isinstance(desc, list) else [desc]
+                assert all(isinstance(d, str) for d in items), "%s %s %s" % (role, entry, name)
