@@ -6,13 +6,15 @@ ZIPAPP_CACHE=$ZIPAPP_REPO/.cache
 
 step() { printf '\n==== %s ====\n' "$*"; }
 
-# start_artifacts PORT: serve examples/dist on 127.0.0.1:PORT (tests/artifact_server.py).
+# start_artifacts PORT [DIR]: serve DIR (default examples/dist) on 127.0.0.1:PORT (tests/artifact_server.py).
 start_artifacts() {
-  local port=$1 pidfile=$ZIPAPP_CACHE/artifacts-$1.pid pid i
-  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  local port=$1 dir=${2:-$ZIPAPP_REPO/examples/dist} pidfile=$ZIPAPP_CACHE/artifacts-$1.pid pid i
+  # reuse the server this checkout started, if it still runs (the pid alone could have been recycled)
+  if [ -s "$pidfile" ] && tr '\0' ' ' <"/proc/$(cat "$pidfile")/cmdline" 2>/dev/null |
+    grep -qF "$ZIPAPP_REPO/tests/artifact_server.py --dir $dir --port $port"; then
     return 0
   fi
-  python3 "$ZIPAPP_REPO/tests/artifact_server.py" --dir "$ZIPAPP_REPO/examples/dist" --port "$port" \
+  python3 "$ZIPAPP_REPO/tests/artifact_server.py" --dir "$dir" --port "$port" \
     >"$ZIPAPP_CACHE/artifacts-$port.log" 2>&1 &
   pid=$!
   echo "$pid" >"$pidfile"
@@ -30,10 +32,11 @@ start_artifacts() {
 
 stop_artifacts() {
   local pidfile=$ZIPAPP_CACHE/artifacts-$1.pid
-  if [ -s "$pidfile" ]; then
+  if [ -s "$pidfile" ] && tr '\0' ' ' <"/proc/$(cat "$pidfile")/cmdline" 2>/dev/null |
+    grep -qF "$ZIPAPP_REPO/tests/artifact_server.py"; then
     kill "$(cat "$pidfile")" 2>/dev/null || true
-    rm -f "$pidfile"
   fi
+  rm -f "$pidfile"
 }
 
 # start_host NAME SUITE: a systemd test host (host network, systemd as PID 1); waits until it booted.

@@ -230,18 +230,24 @@ def render_start(python, pyz, args, header, secrets_env=None):
     return "\n".join(lines) + "\n"
 
 
-def desired_config(env_text, start_text, units, secrets, run_text=None):
+def desired_config(env_text, scripts, units, secrets, run_text=None, process_env=None, manifest=None):
     """Files of a config dir: relative path -> (bytes, mode).
 
-    ``start`` runs the app with its arguments (the service's ExecStart); ``run`` runs the zipapp with
-    the arguments it is given (release commands).
+    ``scripts`` maps ``start`` (the web process) and ``start.<process>`` to their text: each runs the
+    zipapp with that process's arguments; ``run`` runs it with the arguments it is given (release
+    commands).  ``process_env`` maps a process to the text of its own env file ``env.<process>``.
     """
-    files = {
-        "env": (env_text.encode("utf-8"), 0o600),
-        "start": (start_text.encode("utf-8"), 0o644),
-    }
+    if not isinstance(scripts, dict):  # a single start script
+        scripts = {"start": scripts}
+    files = {"env": (env_text.encode("utf-8"), 0o600)}
+    for script, text in scripts.items():
+        files[script] = (text.encode("utf-8"), 0o644)
     if run_text is not None:
         files["run"] = (run_text.encode("utf-8"), 0o644)
+    for process, text in (process_env or {}).items():
+        files["env." + process] = (text.encode("utf-8"), 0o600)
+    if manifest is not None:
+        files[MANIFEST] = ((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"), 0o644)
     for cred_id, value in secrets.items():
         files["credentials/" + cred_id] = (value.encode("utf-8"), 0o600)
     for unit, text in units.items():
@@ -263,6 +269,27 @@ def read_config(config_dir):
             rel = os.path.relpath(full, config_dir)
             files[rel] = (read_bytes(full), os.stat(full).st_mode & 0o7777)
     return files
+
+
+MANIFEST = "manifest.json"
+
+
+def default_manifest(name, units):
+    """What a config without a manifest (an older release) needs: its service, and its socket if any."""
+    socket = name + ".socket" if name + ".socket" in units else ""
+    return {"enable": ([socket] if socket else []) + [name + ".service"], "restart": [name + ".service"],
+            "timers": [], "socket": socket, "web": name + ".service"}
+
+
+def read_manifest(layout, version, config, name):
+    data = read_bytes(os.path.join(layout.config_dir(version, config), MANIFEST)) if version and config else None
+    if data:
+        try:
+            return json.loads(data.decode("utf-8"))
+        except ValueError:
+            pass
+    units_dir = os.path.join(layout.config_dir(version, config), "units") if version and config else None
+    return default_manifest(name, os.listdir(units_dir) if units_dir and os.path.isdir(units_dir) else [])
 
 
 def config_differences(old, new):
@@ -399,6 +426,7 @@ def append_audit(layout, entry):
     line = json.dumps(dict(entry, time=now_utc()), sort_keys=True) + "\n"
     fd = os.open(os.path.join(layout.app, AUDIT_LOG), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
+        os.fchmod(fd, 0o640)
         os.write(fd, line.encode("utf-8"))
         os.fsync(fd)
     finally:

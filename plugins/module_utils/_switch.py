@@ -52,57 +52,75 @@ class Switch(object):
         return wanted
 
     def plan(self):
-        """What has to change, and whether the service must restart afterwards."""
+        """What has to change, and which services must restart afterwards."""
         lay = self.layout
         wanted = self.wanted_units()
+        manifest = rel.read_manifest(lay, self.version, self.config, self.name)
+        live = rel.link_version(lay, lay.current)
+        live_config = rel.linked_config(lay, live) if live else None
+        old_manifest = rel.read_manifest(lay, live, live_config, self.name) if live_config else None
         changes = {}
         for unit, data in wanted.items():
             if rel.read_bytes(os.path.join(sd.UNIT_DIR, unit)) != data:
                 changes[unit] = data
-        # units of this app that the release no longer has (the socket after zipapp_listen: "")
-        for unit in (self.service, self.socket):
-            path = os.path.join(sd.UNIT_DIR, unit)
-            if unit not in wanted and os.path.isfile(path) and (MARKER + self.name).encode() in (rel.read_bytes(path) or b""):
+        # units of this app that the release no longer has: a removed process or timer, the socket
+        # after zipapp_listen: "" (only files that carry this app's marker)
+        for unit in installed_units(self.name):
+            if unit not in wanted:
                 changes[unit] = None
-        live = rel.link_version(lay, lay.current)
+        enable = manifest["enable"]
+        to_disable = sorted(set((old_manifest or {}).get("enable", [])) - set(enable))
+        to_disable += [u for u in sorted(changes) if changes[u] is None and "@." not in u and u not in to_disable]
         p = dict(
             wanted=wanted,
+            manifest=manifest,
             unit_changes=changes,
+            to_disable=to_disable,
             config_switch=rel.linked_config(lay, self.version) != self.config,
             release_switch=live != self.version,
             live_before=live,
             previous_before=rel.link_version(lay, lay.previous),
-            has_socket=self.socket in wanted,
         )
-        p["to_enable"] = [u for u in sorted(wanted) if u.endswith((".service", ".socket"))
-                          and not (u in changes or sd.is_enabled(self.run, u))]
-        p["to_enable"] += [u for u in sorted(changes) if changes[u] is not None and u.endswith((".service", ".socket"))
-                           and u not in p["to_enable"]]
-        p["socket_active"] = p["has_socket"] and sd.is_active(self.run, self.socket)
+        p["to_enable"] = [u for u in enable if u in changes or not sd.is_enabled(self.run, u)]
+        startable = ([manifest["socket"]] if manifest["socket"] else []) + manifest["timers"] + \
+            ([manifest["target"]] if manifest.get("target") else [])
+        p["to_start"] = [u for u in startable if u in changes or not sd.is_active(self.run, u)]
+        socket = manifest["socket"]
+        p["socket_active"] = bool(socket) and sd.is_active(self.run, socket)
         switched = bool(changes or p["config_switch"] or p["release_switch"])
-        state, started = sd.service_state(self.run, self.service)
-        p["service_state"] = state
-        if switched or state == "failed":
-            restart = True
-        elif state == "active" and started is not None:
-            # A play that stopped between the switch and its handler leaves the service on the old
-            # release: anything switched after its main process started means it must restart.
-            paths = [lay.current, lay.config_link(self.version)] + [os.path.join(sd.UNIT_DIR, u) for u in wanted]
-            newest = max([os.lstat(x).st_mtime for x in paths if os.path.lexists(x)] or [0])
-            restart = started < newest
-        else:
-            restart = not p["has_socket"] and state != "active"
-        p["restart"] = [self.service] if restart else []
-        p["in_sync"] = not (switched or p["to_enable"] or (p["has_socket"] and not p["socket_active"]) or restart)
+        paths = [lay.current, lay.config_link(self.version)] + [os.path.join(sd.UNIT_DIR, u) for u in wanted]
+        newest = max([os.lstat(x).st_mtime for x in paths if os.path.lexists(x)] or [0])
+        restart = []
+        states = {}
+        for unit in manifest["restart"]:
+            state, started = sd.service_state(self.run, unit)
+            states[unit] = state
+            if switched or state == "failed":
+                restart.append(unit)
+            elif state == "active" and started is not None:
+                # A play that stopped between the switch and its handler leaves the service on the old
+                # release: anything switched after its main process started means it must restart.
+                if started < newest:
+                    restart.append(unit)
+            elif not (unit == manifest["web"] and socket) and state != "active":
+                restart.append(unit)  # a process without a socket must run
+        p["restart"] = restart
+        p["service_states"] = states
+        p["in_sync"] = not (switched or p["to_enable"] or p["to_start"] or p["to_disable"] or restart)
         return p
 
     def apply(self, p):
         """Carry out a plan (raises OSError, RuntimeError or ReleaseError)."""
         lay, run = self.layout, self.run
+        manifest = p["manifest"]
+        socket, web = manifest["socket"], manifest["web"]
+        for unit in p["to_disable"]:
+            run(["systemctl", "disable", "--now", unit])
         for unit, data in sorted(p["unit_changes"].items()):
             path = os.path.join(sd.UNIT_DIR, unit)
             if data is None:
-                run(["systemctl", "disable", "--now", unit])
+                if "@." in unit:  # instances of a removed template
+                    run(["systemctl", "stop", unit.replace("@.", "@*.")])
                 os.unlink(path)
             else:
                 rel.write_file(path, data, 0o644)
@@ -119,31 +137,50 @@ class Switch(object):
             rel.swap_link(lay.current, lay.link_target(self.version))
         if p["to_enable"]:
             sd.systemctl(run, "enable", *p["to_enable"])
-        if p["service_state"] == "failed":
-            run(["systemctl", "reset-failed", self.service])
-        if p["has_socket"] and self.socket in p["unit_changes"] and p["socket_active"]:
+        failed = [u for u, state in p["service_states"].items() if state == "failed"]
+        if failed:
+            run(["systemctl", "reset-failed"] + failed)
+        if socket and socket in p["unit_changes"] and p["socket_active"]:
             # a new ListenStream= needs the socket restarted, which systemd refuses while the service runs
-            sd.systemctl(run, "stop", self.service)
-            sd.systemctl(run, "restart", self.socket)
-        elif p["has_socket"] and not p["socket_active"]:
-            sd.systemctl(run, "start", self.socket)
+            if web:
+                sd.systemctl(run, "stop", web)
+            sd.systemctl(run, "restart", socket)
+        elif p["to_start"]:
+            sd.systemctl(run, "start", *p["to_start"])
+
+
+def installed_units(name):
+    """Unit files in /etc/systemd/system that this app installed (they carry its marker)."""
+    marker = (MARKER + name + ":").encode()
+    found = []
+    try:
+        files = sorted(os.listdir(sd.UNIT_DIR))
+    except OSError:
+        return found
+    for unit in files:
+        if not (unit.startswith(name + ".") or unit.startswith(name + "-")):
+            continue
+        path = os.path.join(sd.UNIT_DIR, unit)
+        if os.path.isfile(path) and not os.path.islink(path) and marker in (rel.read_bytes(path) or b""):
+            found.append(unit)
+    return found
 
 
 def deactivate(run, layout, check_mode=False):
     """Back to nothing live (a first deploy that failed after its switch): stop and remove the app's
     units and the ``current``/``previous`` links; the releases stay.  Returns the units removed."""
-    removed = []
-    for unit in (layout.name + ".socket", layout.name + ".service"):
-        path = os.path.join(sd.UNIT_DIR, unit)
-        if os.path.isfile(path) and (MARKER + layout.name).encode() in (rel.read_bytes(path) or b""):
-            removed.append(unit)
-            if not check_mode:
-                run(["systemctl", "disable", "--now", unit])
-                os.unlink(path)
+    removed = installed_units(layout.name)
     if not check_mode:
+        for unit in removed:
+            if "@." in unit:
+                run(["systemctl", "stop", unit.replace("@.", "@*.")])
+            else:
+                run(["systemctl", "disable", "--now", unit])
+        for unit in removed:
+            os.unlink(os.path.join(sd.UNIT_DIR, unit))
         if removed:
             sd.daemon_reload(run)
-            run(["systemctl", "reset-failed"] + removed)
+            run(["systemctl", "reset-failed"] + [u for u in removed if "@." not in u])
         for link in (layout.current, layout.previous):
             if os.path.lexists(link):
                 os.unlink(link)

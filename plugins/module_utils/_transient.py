@@ -63,7 +63,10 @@ def derive_service(text, layout, version, config, suffix, socket_unit=None, exec
             continue
         key = stripped.split("=", 1)[0]
         if section == "[Unit]":
-            if key in ("Requires", "After", "Wants", "BindsTo") and own_socket in stripped.split("=", 1)[1].split():
+            value = stripped.split("=", 1)[1].split() if "=" in stripped else []
+            if key in ("Requires", "After", "Wants", "BindsTo") and own_socket in value:
+                continue
+            if key == "PartOf":  # a throwaway instance never restarts with the app's target
                 continue
             if key == "Description":
                 line = "%s (%s)" % (line, suffix)
@@ -108,7 +111,12 @@ class Throwaway(object):
         self.started_at = None
 
     def staged_service(self):
-        path = os.path.join(self.layout.config_dir(self.version, self.config), "units", self.layout.name + ".service")
+        """The release's web service unit (or, without one, its first process's)."""
+        manifest = rel.read_manifest(self.layout, self.version, self.config, self.layout.name)
+        unit = manifest["web"] or (manifest["restart"] or [self.layout.name + ".service"])[0]
+        if "@" in unit:
+            unit = unit.split("@")[0] + "@.service"
+        path = os.path.join(self.layout.config_dir(self.version, self.config), "units", unit)
         data = rel.read_bytes(path)
         if data is None:
             raise RuntimeError("%s is missing: prepare the release first (zipapp_release)" % path)

@@ -276,6 +276,76 @@ def check_secrets_env(value, var="zipapp_secrets_env"):
     return errors
 
 
+PROCESS_NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,20}")
+SIGNAL_RE = re.compile(r"SIG[A-Z0-9+]+")
+PROCESS_KEYS = {"args", "listen", "instances", "stop_timeout", "kill_signal", "env", "sandbox", "service_extra"}
+TIMER_KEYS = {"args", "on_calendar", "randomized_delay", "persistent", "timeout", "env", "sandbox", "service_extra"}
+
+
+def _check_unit_options(var, spec, keys):
+    errors = []
+    unknown = sorted(set(spec) - keys)
+    if unknown:
+        errors.append("%s has unknown keys %s (known: %s)" % (var, ", ".join(unknown), ", ".join(sorted(keys))))
+    if "args" not in spec:
+        errors.append("%s.args is required (the arguments after the zipapp)" % var)
+    else:
+        errors += check_str_list(spec["args"], var + ".args")
+    for key, check in (("stop_timeout", lambda v, n: check_int(v, n, minimum=1)),
+                       ("timeout", lambda v, n: check_int(v, n, minimum=1)),
+                       ("instances", lambda v, n: check_int(v, n, minimum=1)),
+                       ("env", env_errors), ("sandbox", check_sandbox), ("service_extra", check_service_lines)):
+        if key in spec:
+            errors += check(spec[key], "%s.%s" % (var, key))
+    if "kill_signal" in spec and not (_text(spec["kill_signal"]) and SIGNAL_RE.fullmatch(spec["kill_signal"])):
+        errors.append("%s.kill_signal=%r must be a signal name such as SIGTERM or SIGINT" % (var, spec["kill_signal"]))
+    for key in ("on_calendar", "randomized_delay", "listen"):
+        if key in spec and (not _text(spec[key]) or any(c in spec[key] for c in "\n\r\x00")):
+            errors.append("%s.%s must be a string on one line" % (var, key))
+    return errors
+
+
+def check_processes(value, var="zipapp_processes"):
+    if not isinstance(value, dict):
+        return ["%s must be a mapping of process name: {args: [...], ...}" % var]
+    errors = []
+    for name in sorted(value, key=str):
+        spec = value[name]
+        where = "%s.%s" % (var, name)
+        if not _text(name) or not PROCESS_NAME_RE.fullmatch(name):
+            errors.append("%s: %r is not a valid process name (^[a-z][a-z0-9-]{0,20}$)" % (var, name))
+            continue
+        if not isinstance(spec, dict):
+            errors.append("%s must be a mapping such as {args: [worker]}" % where)
+            continue
+        errors += _check_unit_options(where, spec, PROCESS_KEYS)
+        if "listen" in spec:
+            if name != "web":
+                errors.append("%s.listen: only the web process has a socket" % where)
+            else:
+                errors += check_listen(spec["listen"], where + ".listen")
+    return errors
+
+
+def check_timers(value, var="zipapp_timers"):
+    if not isinstance(value, dict):
+        return ["%s must be a mapping of timer name: {args: [...], on_calendar: ...}" % var]
+    errors = []
+    for name in sorted(value, key=str):
+        spec = value[name]
+        where = "%s.%s" % (var, name)
+        if not _text(name) or not PROCESS_NAME_RE.fullmatch(name) or name == "web":
+            errors.append("%s: %r is not a valid timer name (^[a-z][a-z0-9-]{0,20}$, not web)" % (var, name))
+            continue
+        if not isinstance(spec, dict):
+            errors.append("%s must be a mapping such as {args: [tick], on_calendar: daily}" % where)
+            continue
+        errors += _check_unit_options(where, spec, TIMER_KEYS)
+        if "on_calendar" not in spec:
+            errors.append("%s.on_calendar is required (for example daily, or *:0/15)" % where)
+    return errors
+
+
 def check_deploy_together(values):
     """Checks that involve several variables."""
     errors = []
@@ -285,14 +355,26 @@ def check_deploy_together(values):
         for key, cred in sorted(secrets_env.items(), key=lambda kv: str(kv[0])):
             if cred not in secrets:
                 errors.append("zipapp_secrets_env.%s=%r is not a key of zipapp_secrets" % (key, cred))
-    if values.get("zipapp_private_network") in (True, "true", "yes", "True") and not values.get("zipapp_listen"):
+    processes = values.get("zipapp_processes") or {}
+    timers = values.get("zipapp_timers") or {}
+    if isinstance(processes, dict) and processes:
+        for legacy in ("zipapp_args", "zipapp_listen"):
+            if values.get(legacy):
+                errors.append("%s is set together with zipapp_processes: put it into zipapp_processes.web "
+                              "(%s) instead" % (legacy, "args" if legacy == "zipapp_args" else "listen"))
+        if isinstance(timers, dict):
+            for name in sorted(set(processes) & set(timers)):
+                errors.append("zipapp_timers.%s has the name of a process: units would collide" % name)
+    web = processes.get("web") if isinstance(processes, dict) else None
+    listen = values.get("zipapp_listen") or (web.get("listen") if isinstance(web, dict) else None)
+    if values.get("zipapp_private_network") in (True, "true", "yes", "True") and not listen:
         errors.append("zipapp_private_network needs zipapp_listen: without network the app is reachable only "
                       "through the socket systemd hands over")
     path = values.get("zipapp_health_path")
-    address = values.get("zipapp_health_address")
-    if isinstance(path, str) and path and isinstance(address, str) and not address:
-        errors.append("zipapp_health_path=%r needs zipapp_health_address (it defaults to zipapp_listen, which is "
-                      "empty): the address where the app answers, e.g. 127.0.0.1:8000" % path)
+    address = values.get("zipapp_health_address") or listen
+    if isinstance(path, str) and path and not address:
+        errors.append("zipapp_health_path=%r needs zipapp_health_address (it defaults to the web process's socket, "
+                      "and there is none): the address where the app answers, e.g. 127.0.0.1:8000" % path)
     return errors
 
 
@@ -320,6 +402,8 @@ DEPLOY_CHECKS = {
     "zipapp_env": check_env,
     "zipapp_secrets": check_secrets,
     "zipapp_secrets_env": check_secrets_env,
+    "zipapp_processes": check_processes,
+    "zipapp_timers": check_timers,
     "zipapp_listen": check_listen,
     "zipapp_keep_releases": lambda v: check_int(v, "zipapp_keep_releases", minimum=1),
     "zipapp_root": lambda v: check_abs_path(v, "zipapp_root"),
@@ -357,7 +441,8 @@ ENTRY_POINT_CHECKS = {
 }
 # read by the checks that involve several variables
 TOGETHER_VARIABLES = frozenset(["zipapp_private_network", "zipapp_listen", "zipapp_secrets", "zipapp_secrets_env",
-                                "zipapp_health_path", "zipapp_health_address"])
+                                "zipapp_health_path", "zipapp_health_address", "zipapp_processes", "zipapp_timers",
+                                "zipapp_args"])
 TOGETHER_CHECKS = {
     "deploy": check_deploy_together,
     "rollback": check_deploy_together,

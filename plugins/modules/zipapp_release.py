@@ -137,6 +137,21 @@ options:
     description: Credentials to export into the environment of the app, as C(ENV_NAME) to credential id.
     type: dict
     default: {}
+  scripts:
+    description:
+      - Start scripts and their arguments after the zipapp; C(start) is the web process's, C(start.<process>)
+        another process's or a timer's. Defaults to a C(start) script with O(args).
+    type: dict
+    default: {}
+  process_env:
+    description: A process's own environment, written to C(env.<process>) next to the app's C(env).
+    type: dict
+    default: {}
+  manifest:
+    description:
+      - What the switch does with the units (C(enable), C(restart), C(timers), C(socket), C(web)), stored with the
+        config as C(manifest.json). Defaults to the web service and its socket.
+    type: dict
   units:
     description: Unit file name to unit file text, stored with the config and verified.
     type: dict
@@ -371,6 +386,9 @@ def main():
             env=dict(type="dict", default={}),
             secrets=dict(type="dict", default={}, no_log=True),
             secrets_env=dict(type="dict", default={}),
+            scripts=dict(type="dict", default={}),
+            process_env=dict(type="dict", default={}),
+            manifest=dict(type="dict"),
             units=dict(type="dict", default={}),
             lock_owner=dict(type="dict"),
             lock_timeout=dict(type="int", default=0),
@@ -382,6 +400,11 @@ def main():
     )
     p = module.params
     errors = check_name(p["name"], "name") + check_version(p["version"], "version") + check_secrets(p["secrets"], "secrets")
+    for script in p["scripts"]:
+        if script != "start" and not (script.startswith("start.") and check_name(script[6:], "script") == []):
+            errors.append("scripts: %r must be start or start.<process>" % script)
+    for process in p["process_env"]:
+        errors += check_name(process, "process_env key")
     if errors:
         module.fail_json(msg="; ".join(errors))
     problems = host_problems(p["python"])
@@ -467,9 +490,18 @@ def prepare(module, layout, lock):
         module.fail_json(msg=str(e))
     pyz = layout.pyz(version)
     header = "Managed by containerless.zipapp: %s %s" % (p["name"], version)
-    start_text = rel.render_start(p["python"], pyz, p["args"], header, p["secrets_env"])
+    scripts = {}
+    for script, args in sorted((p["scripts"] or {"start": p["args"]}).items()):
+        scripts[script] = rel.render_start(p["python"], pyz, args, header, p["secrets_env"])
     run_text = rel.render_start(p["python"], pyz, [], header, p["secrets_env"])
-    wanted = rel.desired_config(env_text, start_text, p["units"], p["secrets"], run_text)
+    process_env = {}
+    for process, env in sorted(p["process_env"].items()):
+        try:
+            process_env[process] = render_env_file(env, header=header, var_name="process_env.%s" % process)
+        except EnvFileError as e:
+            module.fail_json(msg=str(e))
+    manifest = p["manifest"] or rel.default_manifest(p["name"], p["units"])
+    wanted = rel.desired_config(env_text, scripts, p["units"], p["secrets"], run_text, process_env, manifest)
 
     # the release's linked config, or a config staged by an earlier run that never went live
     config_id = None

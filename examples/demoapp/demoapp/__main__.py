@@ -20,6 +20,10 @@ commands:
                                     systemd socket activation)
                    DEMOAPP_WORKERS  number of worker processes (default 2)
   manage ARGS    run a Django management command, e.g. "manage check"
+  worker [--queue NAME]
+                 process jobs from $STATE_DIRECTORY/queue/NAME (default: default);
+                 SIGTERM finishes the job in hand, then exits
+  tick           append a line to $STATE_DIRECTORY/ticks.log (a scheduled command)
   version        print the version and exit
 """
 
@@ -122,6 +126,14 @@ def main(argv=None):
         return serve()
     if command == "manage":
         return manage(args)
+    if command == "worker":
+        from demoapp.jobs import worker
+
+        return worker(args)
+    if command == "tick" and not args:
+        from demoapp.jobs import tick
+
+        return tick(args)
     if command == "version" and not args:
         print(VERSION)
         return 0

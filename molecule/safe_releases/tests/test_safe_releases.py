@@ -4,98 +4,21 @@ converge left 1.0.0 on every host. The tests run in file order and each one star
 before left; every deploy goes through the collection's playbook, exactly as users run it.
 """
 
-import json
 import os
 import signal
-import subprocess
-import threading
+import sys
 import time
-import urllib.request
 
-import pytest
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "integration"))
+from zipapp_testlib import APP_ROOT, Probe, audit, get, live, play, record, sh, tree  # noqa: E402
 
 HOSTS = {"zipapp-safe-1": 18121, "zipapp-safe-2": 18122, "zipapp-safe-3": 18123}
-APP = "/opt/zipapp/demoapp"
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+APP = APP_ROOT + "/demoapp"
 BROKEN = {"DEMOAPP_HEALTH_STATUS": "503"}
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def play(*extra, playbook="containerless.zipapp.deploy", limit=None, background=False):
-    cmd = ["ansible-playbook", "-i", INVENTORY, playbook]
-    for e in extra:
-        cmd += ["-e", e if isinstance(e, str) else json.dumps(e)]
-    if limit:
-        cmd += ["--limit", limit]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default")
-    if background:
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                start_new_session=True)
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=600)
 
 
 def health(host):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/health" % HOSTS[host], timeout=5) as r:
-            return json.loads(r.read().decode())
-    except Exception:
-        return None
-
-
-def sh(host, command):
-    return subprocess.run(["docker", "exec", host, "sh", "-c", command], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=60).stdout
-
-
-def live(host):
-    return sh(host, "readlink %s/current" % APP).strip().rsplit("/", 1)[-1]
-
-
-def record(host, version):
-    return json.loads(sh(host, "cat %s/releases/%s/release.json" % (APP, version)))
-
-
-def audit(host):
-    return [json.loads(line) for line in sh(host, "cat %s/audit.log 2>/dev/null" % APP).splitlines() if line]
-
-
-def tree(host):
-    """Everything under the app and the units, except the audit log (a failed deploy may append to it)."""
-    return sh(host, "find %s /etc/systemd/system -path %s/audit.log -prune -o -printf '%%p %%m %%s %%T@ %%l\\n'"
-                    " | sort; systemctl show -P MainPID demoapp.service" % (APP, APP))
-
-
-class Probe(object):
-    """One GET every 20 ms on loopback while the block runs (bounded to 240 s)."""
-
-    def __init__(self, host):
-        self.port = HOSTS[host]
-        self.sent = self.failed = 0
-        self.versions = set()
-        self.stop = threading.Event()
-
-    def loop(self):
-        start = time.time()
-        while not self.stop.is_set() and time.time() - start < 240:
-            self.sent += 1
-            try:
-                with urllib.request.urlopen("http://127.0.0.1:%d/health" % self.port, timeout=10) as r:
-                    self.versions.add(json.loads(r.read().decode())["version"])
-            except Exception:
-                self.failed += 1
-            time.sleep(0.02)
-
-    def __enter__(self):
-        self.thread = threading.Thread(target=self.loop, daemon=True)
-        self.thread.start()
-        time.sleep(0.5)
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(0.5)
-        self.stop.set()
-        self.thread.join()
+    return get(HOSTS[host])
 
 
 def test_converge_left_1_0_0_everywhere():
@@ -121,7 +44,7 @@ def test_a_rolling_deploy_stops_at_the_first_failed_host():
 
 def test_a_broken_release_is_caught_before_the_switch_without_a_failed_request():
     host = "zipapp-safe-3"
-    with Probe(host) as probe:
+    with Probe(HOSTS[host]) as probe:
         res = play({"app_version": "2.0.0", "app_env": BROKEN}, limit=host)
     assert res.returncode != 0
     assert "it was not switched in" in res.stdout and "HTTP 503" in res.stdout

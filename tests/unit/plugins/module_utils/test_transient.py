@@ -62,3 +62,8 @@ def test_systemd_quote():
     assert t.systemd_quote("$X") == '"$$X"'
     assert t.systemd_quote("--flag=1") == "--flag=1"
     assert t.systemd_quote("") == '""'
+
+
+def test_a_throwaway_instance_is_not_part_of_the_app_target():
+    unit = UNIT.replace("[Unit]\n", "[Unit]\nPartOf=demo.target\n")
+    assert "PartOf" not in t.derive_service(unit, LAYOUT, "2.0", "config.3", "canary", socket_unit="demo-canary.socket")

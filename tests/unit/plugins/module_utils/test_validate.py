@@ -155,3 +155,25 @@ def test_secrets_env_names():
     assert len(v.check_secrets_env({"1X": "tok"})) == 1
     assert len(v.check_secrets_env({"X": "../tok"})) == 1
     assert len(v.check_secrets_env(["X"])) == 1
+
+
+def test_processes_and_timers():
+    good = {"web": {"args": ["serve"], "listen": "127.0.0.1:8000"},
+            "worker": {"args": ["worker"], "instances": 2, "stop_timeout": 120, "kill_signal": "SIGINT",
+                       "env": {"QUEUE": "default"}, "sandbox": {"MemoryDenyWriteExecute": False}}}
+    assert v.check_processes(good) == []
+    assert v.check_timers({"tick": {"args": ["manage", "tick"], "on_calendar": "*:0/15", "randomized_delay": "1m"}}) == []
+    errors = v.check_processes({"Worker": {"args": []}, "jobs": {"args": ["x"], "listen": "8000", "replicas": 2},
+                                "beat": {"args": "x"}, "slow": {"args": ["x"], "kill_signal": "TERM"}})
+    assert any("'Worker' is not a valid process name" in e for e in errors)
+    assert any("zipapp_processes.jobs has unknown keys replicas" in e for e in errors)
+    assert any("zipapp_processes.jobs.listen: only the web process" in e for e in errors)
+    assert any("zipapp_processes.beat.args must be a list" in e for e in errors)
+    assert any("zipapp_processes.slow.kill_signal='TERM'" in e for e in errors)
+    errors = v.check_timers({"tick": {"args": ["x"]}, "web": {"args": ["x"], "on_calendar": "daily"}})
+    assert any("zipapp_timers.tick.on_calendar is required" in e for e in errors)
+    assert any("'web' is not a valid timer name" in e for e in errors)
+    together = v.check_deploy_together({"zipapp_processes": good, "zipapp_args": ["serve"],
+                                        "zipapp_timers": {"worker": {"args": ["x"], "on_calendar": "daily"}}})
+    assert any(e.startswith("zipapp_args is set together with zipapp_processes") for e in together)
+    assert any(e.startswith("zipapp_timers.worker has the name of a process") for e in together)

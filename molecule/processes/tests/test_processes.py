@@ -1,0 +1,121 @@
+"""One release, many processes: web, two worker instances and a timer, all on the same release."""
+
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "integration"))
+from zipapp_testlib import Probe, live, play, sh, wait_for  # noqa: E402
+
+HOST = "zipapp-processes"
+PORT = 18141
+SERVICES = ["demoapp.service", "demoapp-worker@1.service", "demoapp-worker@2.service"]
+QUEUE = "/var/lib/demoapp/queue/default"
+
+
+def pid(unit):
+    return sh(HOST, "systemctl show -P MainPID %s" % unit).strip()
+
+
+def cmdline(unit):
+    return sh(HOST, "tr '\\0' ' ' < /proc/%s/cmdline" % pid(unit))
+
+
+def uid(unit):
+    return sh(HOST, "awk '/^Uid:/ {print $2}' /proc/%s/status" % pid(unit)).strip()
+
+
+def enqueue(ids, seconds):
+    for i in ids:
+        sh(HOST, "mkdir -p {q}/new && printf '%s' '{{\"id\": \"{i}\", \"seconds\": {s}}}' > {q}/new/{i}.tmp && "
+                 "chmod 644 {q}/new/{i}.tmp && mv {q}/new/{i}.tmp {q}/new/{i}.job".format(q=QUEUE, i=i, s=seconds))
+
+
+def done():
+    out = sh(HOST, "for f in %s/done/*.json; do [ -e \"$f\" ] && cat \"$f\" && echo; done" % QUEUE)
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_every_process_runs_as_the_same_dynamic_user():
+    uids = set(uid(u) for u in SERVICES)
+    assert len(uids) == 1
+    the_uid = uids.pop()
+    assert sh(HOST, "readlink /run/systemd/dynamic-uid/direct:%s" % the_uid).strip() == "demoapp"
+    for unit in SERVICES:
+        assert sh(HOST, "systemctl is-active %s" % unit).strip() == "active"
+        assert "/releases/1.0.0/demoapp.pyz" in cmdline(unit)
+    assert sh(HOST, "systemctl is-active demoapp.target demoapp.socket demoapp-tick.timer").split() == ["active"] * 3
+
+
+def test_the_timer_is_scheduled_and_runs_the_live_release():
+    timers = sh(HOST, "systemctl list-timers --all --no-pager --no-legend demoapp-tick.timer")
+    assert "demoapp-tick.timer" in timers and "demoapp-tick.service" in timers
+    assert not timers.strip().startswith("n/a"), timers  # it has a next run
+    sh(HOST, "systemctl start demoapp-tick.service")
+    last = sh(HOST, "tail -n 1 /var/lib/demoapp/ticks.log").split()
+    assert last[1] == "1.0.0"
+    assert sh(HOST, "stat -c %u /var/lib/private/demoapp/ticks.log").strip() == uid("demoapp.service")
+
+
+def test_an_upgrade_loses_no_job_does_none_twice_and_drops_no_request():
+    ids = ["job%02d" % i for i in range(24)]
+    enqueue(ids, 1.5)
+    time.sleep(1.0)  # the workers have jobs in hand
+    with Probe(PORT) as probe:
+        res = play({"app_version": "2.0.0"})
+    assert res.returncode == 0, res.stdout[-3000:]
+    deadline = time.time() + 60
+    while len(done()) < len(ids) and time.time() < deadline:
+        time.sleep(0.5)
+    results = done()
+    assert sorted(r["id"] for r in results) == ids  # every job once: lost 0, twice 0
+    assert sh(HOST, "ls %s/new %s/processing" % (QUEUE, QUEUE)).split() == [QUEUE + "/new:", QUEUE + "/processing:"]
+    assert {"1.0.0", "2.0.0"} >= set(r["version"] for r in results) and "1.0.0" in set(r["version"] for r in results)
+    print("jobs: %d done, versions %s; web probe: %d of %d failed"
+          % (len(results), sorted(set(r["version"] for r in results)), probe.failed, probe.sent))
+    assert probe.failed == 0 and probe.sent > 20
+    for unit in SERVICES:
+        assert "/releases/2.0.0/demoapp.pyz" in cmdline(unit)
+    sh(HOST, "systemctl start demoapp-tick.service")  # the timer picks up the new release by itself
+    assert sh(HOST, "tail -n 1 /var/lib/demoapp/ticks.log").split()[1] == "2.0.0"
+
+
+def test_a_re_run_changes_nothing_and_restarts_nothing():
+    pids = [pid(u) for u in SERVICES]
+    res = play({"app_version": "2.0.0"})
+    assert res.returncode == 0 and "changed=0" in res.stdout.split("PLAY RECAP")[-1]
+    assert [pid(u) for u in SERVICES] == pids
+
+
+def test_restarting_the_target_restarts_the_processes_not_the_socket():
+    socket_since = sh(HOST, "systemctl show -P ActiveEnterTimestampMonotonic demoapp.socket")
+    pids = [pid(u) for u in SERVICES]
+    sh(HOST, "systemctl restart demoapp.target")
+    assert all(a != b for a, b in zip(pids, [pid(u) for u in SERVICES]))
+    assert sh(HOST, "systemctl show -P ActiveEnterTimestampMonotonic demoapp.socket") == socket_since
+    assert wait_for(PORT, "2.0.0", seconds=30)
+
+
+def test_a_removed_process_and_timer_leave_no_units():
+    res = play({"app_version": "2.0.0", "app_processes": {"web": {"args": ["serve"], "listen": "127.0.0.1:18141"}},
+                "app_timers": {}})
+    assert res.returncode == 0, res.stdout[-3000:]
+    units = sh(HOST, "ls /etc/systemd/system /etc/systemd/system/demoapp.target.wants").split()
+    assert not [u for u in units if u.startswith(("demoapp-worker", "demoapp-tick"))], units
+    listed = sh(HOST, "systemctl list-units 'demoapp*' --all --no-legend --plain").split()
+    assert not [u for u in listed if u.startswith(("demoapp-worker", "demoapp-tick"))], listed
+    res = play({"app_version": "2.0.0", "app_processes": {"web": {"args": ["serve"], "listen": "127.0.0.1:18141"}},
+                "app_timers": {}})
+    assert "changed=0" in res.stdout.split("PLAY RECAP")[-1]
+
+
+def test_a_rollback_returns_every_process_to_the_previous_release():
+    res = play({"zipapp_name": "demoapp", "zipapp_rollback_to": "1.0.0"}, playbook="containerless.zipapp.rollback")
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert live(HOST) == "1.0.0"
+    for unit in SERVICES:  # 1.0.0's config had the workers: they are back, on 1.0.0
+        assert sh(HOST, "systemctl is-active %s" % unit).strip() == "active"
+        assert "/releases/1.0.0/demoapp.pyz" in cmdline(unit)
+    assert sh(HOST, "systemctl is-active demoapp-tick.timer").strip() == "active"
