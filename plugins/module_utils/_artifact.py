@@ -31,6 +31,8 @@ except ImportError:  # pragma: no cover
 
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
+
 CHUNK = 1024 * 1024
 SUMS_MAX_BYTES = 4 * 1024 * 1024
 HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -54,8 +56,32 @@ def parse_checksum(value):
 
 
 def url_file_name(url):
-    """The file name at the end of ``url``'s path (percent-decoded)."""
+    """The file name at the end of ``url``'s path (percent-decoded; an s3:// key is taken literally)."""
+    if _s3.is_s3_url(url):
+        return url.rstrip("/").rsplit("/", 1)[-1]
     return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def parse_sums_line(raw):
+    """``(name, hex)`` of one line of a SHA256SUMS file, or None for blank, comment and other lines.
+
+    GNU lines (``<hex>  name`` and ``<hex> *name``, optionally ``./name``) and BSD lines
+    (``SHA256 (name) = <hex>``); the hex is returned in lower case.
+    """
+    line = raw.strip()
+    if not line or line.startswith("#"):
+        return None
+    m = re.match(r"^SHA256 ?\((.+)\) ?= ?([0-9a-fA-F]{64})$", line)
+    if m:
+        name, digest = m.group(1), m.group(2)
+    else:
+        m = re.match(r"^([0-9a-fA-F]{64})[ \t]+\*?(.+)$", line)
+        if not m:
+            return None
+        digest, name = m.group(1), m.group(2)
+    if name.startswith("./"):
+        name = name[2:]
+    return name, digest.lower()
 
 
 def sums_lookup(text, file_name, sums_url="the SHA256SUMS file"):
@@ -67,21 +93,9 @@ def sums_lookup(text, file_name, sums_url="the SHA256SUMS file"):
     """
     found = set()
     for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r"^SHA256 ?\((.+)\) ?= ?([0-9a-fA-F]{64})$", line)
-        if m:
-            name, digest = m.group(1), m.group(2)
-        else:
-            m = re.match(r"^([0-9a-fA-F]{64})[ \t]+\*?(.+)$", line)
-            if not m:
-                continue
-            digest, name = m.group(1), m.group(2)
-        if name.startswith("./"):
-            name = name[2:]
-        if name == file_name:
-            found.add(digest.lower())
+        entry = parse_sums_line(raw)
+        if entry and entry[0] == file_name:
+            found.add(entry[1])
     if not found:
         raise ArtifactError("%s has no line for %r" % (sums_url, file_name))
     if len(found) > 1:
@@ -89,7 +103,17 @@ def sums_lookup(text, file_name, sums_url="the SHA256SUMS file"):
     return found.pop()
 
 
-def _open(url, timeout, headers, validate_certs):
+def _open_s3(url, timeout, validate_certs, s3):
+    try:
+        bucket, key = _s3.parse_s3_url(url)
+        client = _s3.connect(s3, timeout=timeout, validate_certs=validate_certs)
+        return _s3.open_object(client, bucket, key)
+    except _s3.S3Error as e:
+        msg = str(e)
+        raise ArtifactError(msg if url in msg or "boto3" in msg else "download of %s failed: %s" % (url, msg))
+
+
+def _open(url, timeout, headers, validate_certs, s3=None):
     scheme = urlsplit(url).scheme.lower()
     if scheme == "file":
         path = unquote(urlsplit(url).path)
@@ -97,8 +121,10 @@ def _open(url, timeout, headers, validate_certs):
             return open(path, "rb"), os.path.getsize(path)
         except (IOError, OSError) as e:
             raise ArtifactError("cannot read %s: %s" % (url, e.strerror or e))
+    if scheme == "s3":
+        return _open_s3(url, timeout, validate_certs, s3)
     if scheme not in ("http", "https"):
-        raise ArtifactError("unsupported URL scheme in %r (use http, https or file)" % url)
+        raise ArtifactError("unsupported URL scheme in %r (use http, https, file or s3)" % url)
     try:
         resp = open_url(url, headers=headers or {}, timeout=timeout, validate_certs=validate_certs,
                         follow_redirects="safe")
@@ -118,12 +144,12 @@ def _open(url, timeout, headers, validate_certs):
     return resp, length
 
 
-def fetch_text(url, timeout=30, headers=None, validate_certs=True):
-    """Fetch a small text file (a SHA256SUMS list)."""
-    stream, _ = _open(url, timeout, headers, validate_certs)
+def fetch_text(url, timeout=30, headers=None, validate_certs=True, s3=None):
+    """Fetch a small text file (a SHA256SUMS list); ``s3`` are the settings for an s3:// URL."""
+    stream, _length = _open(url, timeout, headers, validate_certs, s3)
     try:
         data = stream.read(SUMS_MAX_BYTES + 1)
-    except (socket.timeout, IOError, OSError) as e:
+    except Exception as e:  # socket and file errors, botocore's read errors
         raise ArtifactError("download of %s failed: %s" % (url, e))
     finally:
         stream.close()
@@ -132,12 +158,12 @@ def fetch_text(url, timeout=30, headers=None, validate_certs=True):
     return data.decode("utf-8", "replace")
 
 
-def resolve_sha256(checksum, url, timeout=30, headers=None, validate_certs=True):
+def resolve_sha256(checksum, url, timeout=30, headers=None, validate_certs=True, s3=None):
     """The expected sha256 hex for ``url`` (fetching and reading a SHA256SUMS file if needed)."""
     digest, sums_url = parse_checksum(checksum)
     if digest:
         return digest
-    return sums_lookup(fetch_text(sums_url, timeout, headers, validate_certs), url_file_name(url), sums_url)
+    return sums_lookup(fetch_text(sums_url, timeout, headers, validate_certs, s3), url_file_name(url), sums_url)
 
 
 def sha256_file(path):
@@ -189,15 +215,16 @@ def makedirs(path, mode=0o755):
     return missing
 
 
-def download(url, expected, work_dir, timeout=60, headers=None, validate_certs=True):
+def download(url, expected, work_dir, timeout=60, headers=None, validate_certs=True, s3=None):
     """Stream ``url`` into a temporary file in ``work_dir`` and verify it; return ``(path, size)``.
 
-    On any failure the temporary file is removed and ArtifactError says what happened.
+    On any failure the temporary file is removed and ArtifactError says what happened.  ``s3`` are the
+    settings for an s3:// URL (see _s3).
     """
     fd, tmp = tempfile.mkstemp(prefix=".zipapp-download-", dir=work_dir)
     ok = False
     try:
-        stream, length = _open(url, timeout, headers, validate_certs)
+        stream, length = _open(url, timeout, headers, validate_certs, s3)
         h = hashlib.sha256()
         size = 0
         try:

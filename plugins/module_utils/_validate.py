@@ -19,6 +19,7 @@ __metaclass__ = type
 import difflib
 import re
 
+from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
 from ansible_collections.containerless.zipapp.plugins.module_utils._envfile import ENV_KEY_RE, env_errors
 
 NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
@@ -27,6 +28,7 @@ SHA256_HEX_RE = re.compile(r"[0-9a-fA-F]{64}")
 CREDENTIAL_ID_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 DIRECTIVE_RE = re.compile(r"[A-Z][A-Za-z0-9]+")
 URL_SCHEMES = ("http", "https", "file")
+DEPLOY_URL_SCHEMES = URL_SCHEMES + ("s3",)  # s3:// is always fetched on the controller
 
 
 def _text(value):
@@ -88,6 +90,12 @@ def check_url(value, var="zipapp_url", schemes=URL_SCHEMES):
     scheme, authority, rest = _split_url(value)
     if scheme not in schemes:
         return ["%s=%r must start with one of %s" % (var, value, ", ".join(s + "://" for s in schemes))]
+    if scheme == "s3":
+        try:
+            _s3.parse_s3_url(value)
+        except _s3.S3Error as e:
+            return ["%s: %s" % (var, e)]
+        return []
     if "@" in authority:
         return [
             "%s must not carry credentials in the URL (they would be logged and recorded): "
@@ -103,7 +111,7 @@ def check_url(value, var="zipapp_url", schemes=URL_SCHEMES):
     return []
 
 
-def check_checksum(value, var="zipapp_checksum"):
+def check_checksum(value, var="zipapp_checksum", schemes=URL_SCHEMES):
     """``sha256:<64 hex>`` or ``sha256:<url of a SHA256SUMS file>``."""
     errors = must_be_string(var, value)
     if errors:
@@ -112,7 +120,7 @@ def check_checksum(value, var="zipapp_checksum"):
     if not sep or algo.lower() != "sha256":
         return ["%s=%r must be 'sha256:<64 hex digits>' or 'sha256:<url of a SHA256SUMS file>'" % (var, value)]
     if "://" in rest:
-        return check_url(rest, var)
+        return check_url(rest, var, schemes)
     if not SHA256_HEX_RE.fullmatch(rest):
         return [
             "%s: 'sha256:' must be followed by exactly 64 hex digits or a URL, got %d characters"
@@ -370,12 +378,43 @@ def check_deploy_together(values):
     if values.get("zipapp_private_network") in (True, "true", "yes", "True") and not listen:
         errors.append("zipapp_private_network needs zipapp_listen: without network the app is reachable only "
                       "through the socket systemd hands over")
+    errors += check_s3_settings(values, "zipapp_s3_")
     path = values.get("zipapp_health_path")
     address = values.get("zipapp_health_address") or listen
     if isinstance(path, str) and path and not address:
         errors.append("zipapp_health_path=%r needs zipapp_health_address (it defaults to the web process's socket, "
                       "and there is none): the address where the app answers, e.g. 127.0.0.1:8000" % path)
     return errors
+
+
+def check_optional_string(value, var, secret=False):
+    """A string (possibly empty) on one line; a secret's value is never echoed."""
+    if not _text(value):
+        got = "a %s (value hidden)" % _type_name(value) if secret else _describe(value)
+        return ["%s must be a quoted string, got %s" % (var, got)]
+    if any(c in value for c in "\x00\r\n"):
+        return ["%s must be one line without NUL%s" % (var, " (value hidden)" if secret else "")]
+    return []
+
+
+def check_s3_settings(values, prefix):
+    """The ``<prefix>endpoint_url``, ``region``, ``access_key``, ``secret_key``, ``session_token`` and ``profile``
+    variables together (strings are checked one by one before)."""
+    names = dict((n, prefix + n) for n in _s3.SETTINGS)
+    settings = _s3.settings_from(values, prefix)
+    if any(not _text(v) for v in settings.values()):
+        return []  # reported by the checks of the single variables
+    return _s3.settings_errors(settings, names)
+
+
+def _string_check(var, secret):
+    return lambda v: check_optional_string(v, var, secret)
+
+
+def s3_checks(prefix):
+    """Checks of the S3 settings' variables ``<prefix><setting>``; the keys' values are never echoed."""
+    return dict((prefix + n, _string_check(prefix + n, n in _s3.SECRET_SETTINGS or n == "access_key"))
+                for n in _s3.SETTINGS)
 
 
 def unknown_variables(names, known, prefix="zipapp_"):
@@ -395,8 +434,8 @@ def unknown_variables(names, known, prefix="zipapp_"):
 DEPLOY_CHECKS = {
     "zipapp_name": check_name,
     "zipapp_version": check_version,
-    "zipapp_url": check_url,
-    "zipapp_checksum": check_checksum,
+    "zipapp_url": lambda v: check_url(v, "zipapp_url", DEPLOY_URL_SCHEMES),
+    "zipapp_checksum": lambda v: check_checksum(v, "zipapp_checksum", DEPLOY_URL_SCHEMES),
     "zipapp_python": lambda v: check_abs_path(v, "zipapp_python"),
     "zipapp_args": lambda v: check_str_list(v, "zipapp_args"),
     "zipapp_env": check_env,
@@ -428,6 +467,7 @@ DEPLOY_CHECKS = {
     "zipapp_lock_timeout": lambda v: check_int(v, "zipapp_lock_timeout", minimum=0),
     "zipapp_lock_lease": lambda v: check_int(v, "zipapp_lock_lease", minimum=60),
 }
+DEPLOY_CHECKS.update(s3_checks("zipapp_s3_"))
 
 ROLLBACK_CHECKS = dict((k, DEPLOY_CHECKS[k]) for k in (
     "zipapp_name", "zipapp_root", "zipapp_health_path", "zipapp_health_address", "zipapp_health_host",
@@ -435,17 +475,145 @@ ROLLBACK_CHECKS = dict((k, DEPLOY_CHECKS[k]) for k in (
     "zipapp_lock_timeout", "zipapp_lock_lease"))
 ROLLBACK_CHECKS["zipapp_rollback_to"] = lambda v: [] if v == "" else check_version(v, "zipapp_rollback_to")
 
+# The publish role's variables (checked on the controller before the build).
+PUBLISH_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ENTRY_POINT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+MODE_RE = re.compile(r"0?[0-7]{3,4}")
+
+
+def check_publish_target(value, var):
+    """A directory (absolute path or file:///), an http(s):// URL or an s3:// URL, without credentials."""
+    errors = must_be_string(var, value)
+    if errors:
+        return errors
+    if not value or any(c.isspace() for c in value) or "\x00" in value:
+        return ["%s=%r must be a directory, http(s):// or s3:// URL without whitespace" % (var, value)]
+    scheme, authority, rest = _split_url(value)
+    if scheme is None:
+        if not value.startswith("/") or ".." in value.split("/"):
+            return ["%s=%r must be an absolute directory path without '..' (or file:///, http(s)://, s3://)"
+                    % (var, value)]
+        return []
+    if scheme == "s3":
+        try:
+            _s3.parse_s3_url(value, key_required=False)
+        except _s3.S3Error as e:
+            return ["%s: %s" % (var, e)]
+        return []
+    if scheme not in ("http", "https", "file"):
+        return ["%s=%r must be a directory, file:///, http(s):// or s3:// URL" % (var, value)]
+    if "@" in authority:
+        return ["%s must not carry credentials in the URL (they would be logged): use zipapp_publish_headers, "
+                "e.g. {Authorization: 'Bearer ...'}" % var]
+    if scheme == "file" and (authority or not rest.startswith("/")):
+        return ["%s=%r: a file URL must be file:///absolute/path" % (var, value)]
+    if scheme != "file" and not authority:
+        return ["%s=%r has no host" % (var, value)]
+    if "?" in value or "#" in value:
+        return ["%s=%r must not have a query or fragment" % (var, value)]
+    return []
+
+
+def check_publish_to(value, var="zipapp_publish_to"):
+    if not isinstance(value, list) or not value:
+        return ["%s must be a non-empty list of targets (directories, http(s):// or s3:// URLs), got %s"
+                % (var, _describe(value))]
+    errors = []
+    for i, item in enumerate(value):
+        errors += check_publish_target(item, "%s[%d]" % (var, i))
+    return errors
+
+
+def check_headers(value, var):
+    """HTTP headers: names and values are strings on one line; values are never echoed."""
+    if not isinstance(value, dict):
+        return ["%s must be a mapping of header name: value" % var]
+    errors = []
+    for key in sorted(value, key=str):
+        if not _text(key) or not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", key):
+            errors.append("%s: %r is not a valid HTTP header name" % (var, key))
+        elif not _text(value[key]) or any(c in value[key] for c in "\r\n\x00"):
+            errors.append("%s.%s must be a string on one line (value hidden)" % (var, key))
+    return errors
+
+
+def _optional(check):
+    return lambda v: [] if v == "" else check(v)
+
+
+def check_relative_py(value, var):
+    errors = must_be_string(var, value)
+    if not errors and value and (value.startswith("/") or ".." in value.split("/") or not value.endswith(".py")):
+        errors.append("%s=%r must be a .py path relative to the project, without '..'" % (var, value))
+    return errors
+
+
+def check_epoch(value, var="zipapp_publish_source_date_epoch"):
+    if value == "" or value is None:
+        return []
+    errors = check_int(value, var, minimum=315532800)
+    return [e + " (seconds since 1970, not before 1980: a zip file cannot store earlier times)" for e in errors]
+
+
+PUBLISH_CHECKS = {
+    "zipapp_publish_version": lambda v: check_version(v, "zipapp_publish_version"),
+    "zipapp_publish_to": check_publish_to,
+    "zipapp_publish_project": lambda v: check_optional_string(v, "zipapp_publish_project"),
+    "zipapp_publish_artifact": lambda v: check_optional_string(v, "zipapp_publish_artifact"),
+    "zipapp_publish_name": lambda v: check_optional_string(v, "zipapp_publish_name") or (
+        [] if v == "" or PUBLISH_NAME_RE.fullmatch(v) else
+        ["zipapp_publish_name=%r must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" % v]),
+    "zipapp_publish_version_file": lambda v: check_relative_py(v, "zipapp_publish_version_file"),
+    "zipapp_publish_requirements": lambda v: check_optional_string(v, "zipapp_publish_requirements"),
+    "zipapp_publish_entry_point": lambda v: check_optional_string(v, "zipapp_publish_entry_point") or (
+        [] if v == "" or ENTRY_POINT_RE.fullmatch(v) else
+        ["zipapp_publish_entry_point=%r must be module.path:function" % v]),
+    "zipapp_publish_console_script": lambda v: check_optional_string(v, "zipapp_publish_console_script"),
+    "zipapp_publish_interpreter": lambda v: check_optional_string(v, "zipapp_publish_interpreter"),
+    "zipapp_publish_python": lambda v: check_optional_string(v, "zipapp_publish_python"),
+    "zipapp_publish_pip_version": _optional(lambda v: check_version(v, "zipapp_publish_pip_version")),
+    "zipapp_publish_shiv_version": lambda v: check_version(v, "zipapp_publish_shiv_version"),
+    "zipapp_publish_pip_args": lambda v: check_str_list(v, "zipapp_publish_pip_args"),
+    "zipapp_publish_shiv_args": lambda v: check_str_list(v, "zipapp_publish_shiv_args"),
+    "zipapp_publish_source_date_epoch": check_epoch,
+    "zipapp_publish_build_dir": lambda v: check_optional_string(v, "zipapp_publish_build_dir"),
+    "zipapp_publish_dist_dir": lambda v: check_optional_string(v, "zipapp_publish_dist_dir"),
+    "zipapp_publish_headers": lambda v: check_headers(v, "zipapp_publish_headers"),
+    "zipapp_publish_timeout": lambda v: check_int(v, "zipapp_publish_timeout", minimum=1),
+    "zipapp_publish_mode": lambda v: [] if _text(v) and MODE_RE.fullmatch(v) else
+    ["zipapp_publish_mode must be a quoted octal mode such as \"0644\", got %s" % _describe(v)],
+}
+PUBLISH_CHECKS.update(s3_checks("zipapp_publish_s3_"))
+
+
+def check_publish_together(values):
+    errors = []
+    project, artifact = values.get("zipapp_publish_project"), values.get("zipapp_publish_artifact")
+    if bool(project) == bool(artifact):
+        errors.append("set one of zipapp_publish_project (build it) and zipapp_publish_artifact (publish a file "
+                      "built before)")
+    if artifact and not values.get("zipapp_publish_name"):
+        errors.append("zipapp_publish_artifact needs zipapp_publish_name: the file is published as "
+                      "<name>-<version>.pyz")
+    if project and bool(values.get("zipapp_publish_entry_point")) == bool(values.get("zipapp_publish_console_script")):
+        errors.append("set one of zipapp_publish_entry_point (module:function) and zipapp_publish_console_script")
+    errors += check_s3_settings(values, "zipapp_publish_s3_")
+    return errors
+
+
 ENTRY_POINT_CHECKS = {
     "deploy": DEPLOY_CHECKS,
     "rollback": ROLLBACK_CHECKS,
+    "publish": PUBLISH_CHECKS,
 }
 # read by the checks that involve several variables
 TOGETHER_VARIABLES = frozenset(["zipapp_private_network", "zipapp_listen", "zipapp_secrets", "zipapp_secrets_env",
                                 "zipapp_health_path", "zipapp_health_address", "zipapp_processes", "zipapp_timers",
-                                "zipapp_args"])
+                                "zipapp_args"] + ["zipapp_s3_" + n for n in _s3.SETTINGS])
 TOGETHER_CHECKS = {
     "deploy": check_deploy_together,
     "rollback": check_deploy_together,
+    "publish": check_publish_together,
 }
 
 

@@ -10,6 +10,12 @@ of the same artifact reuses one download (``run_once`` under ``serial`` would ru
 The module is asked first whether the host already has the file; only when it has not, the file is
 transferred to the host's temporary directory and the module runs again with ``url=file://<that>``,
 verifying it once more before it places it.
+
+``s3://`` URLs are always handled here, on the controller, whatever ``download_on`` says: an ``s3://``
+artifact is downloaded like ``download_on: controller`` does, and an ``s3://`` SHA256SUMS is read here
+and handed to the host as ``sha256:<hex>``.  Hosts need neither boto3 nor S3 credentials.  The S3
+settings are the ``zipapp_s3_*`` variables (endpoint URL, region, keys or profile; empty ones fall back to
+boto3's own configuration); they are read from the task's variables and never returned or logged.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,16 +33,46 @@ from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner i
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     ArtifactError,
     download,
+    parse_checksum,
     place,
     resolve_sha256,
     sha256_file,
     url_file_name,
 )
+from ansible_collections.containerless.zipapp.plugins.module_utils._s3 import (
+    SETTINGS as S3_SETTINGS,
+    is_s3_url,
+    settings_errors,
+    settings_from,
+)
 
 DEFAULT_CACHE = "~/.cache/containerless.zipapp"
+S3_VARIABLE_PREFIX = "zipapp_s3_"
 
 
-def controller_copy(url, sha256, cache_dir, timeout, headers, validate_certs):
+def checksum_url(checksum):
+    """The SHA256SUMS URL of a ``sha256:<url>`` checksum, else None."""
+    try:
+        return parse_checksum(checksum)[1]
+    except ArtifactError:
+        return None
+
+
+def s3_settings(task_vars, templar):
+    """The S3 settings from the ``zipapp_s3_*`` variables (templated; empty ones left out)."""
+    values = {}
+    for name in S3_SETTINGS:
+        var = S3_VARIABLE_PREFIX + name
+        if var in (task_vars or {}):
+            values[name] = templar.template(task_vars[var])
+    settings = settings_from(values)
+    errors = settings_errors(settings, dict((n, S3_VARIABLE_PREFIX + n) for n in S3_SETTINGS))
+    if errors:
+        raise AnsibleActionFail("; ".join(errors) + "; nothing was changed")
+    return settings
+
+
+def controller_copy(url, sha256, cache_dir, timeout, headers, validate_certs, s3=None):
     """Path of a verified copy of ``url`` in the controller cache, downloading it at most once."""
     cache_dir = os.path.abspath(os.path.expanduser(cache_dir or DEFAULT_CACHE))
     entry = os.path.join(cache_dir, sha256)
@@ -46,17 +82,27 @@ def controller_copy(url, sha256, cache_dir, timeout, headers, validate_certs):
         fcntl.flock(lock, fcntl.LOCK_EX)  # forks for other hosts wait here and then find the file
         if os.path.isfile(path) and sha256_file(path) == sha256:
             return path
-        tmp, _size = download(url, sha256, entry, timeout, headers, validate_certs)
+        tmp, _size = download(url, sha256, entry, timeout, headers, validate_certs, s3)
         place(tmp, path, 0o600, 0o700)
     return path
 
 
-def run_with_controller_download(action, module, module_args, task_vars, missing_key):
+def resolve_on_controller(args, s3):
+    """Replace an ``sha256:s3://...`` checksum in ``args`` by the hex it lists for the URL's file."""
+    try:
+        sha256 = resolve_sha256(args["checksum"], args["url"], int(args.get("timeout") or 60),
+                                args.get("headers") or {}, args.get("validate_certs", True), s3)
+    except ArtifactError as e:
+        raise AnsibleActionFail("%s; nothing was changed" % to_text(e))
+    args["checksum"] = "sha256:" + sha256
+
+
+def run_with_controller_download(action, module, module_args, task_vars, missing_key, s3=None):
     """Run ``module`` on the host with an artifact fetched on the controller.
 
     ``module_args`` has ``url``, ``checksum``, ``timeout``, ``headers``, ``validate_certs`` and
     ``controller_cache``; the module must accept ``url`` unset (then it only looks) and report
-    ``missing_key: true`` when the host lacks the artifact.
+    ``missing_key: true`` when the host lacks the artifact.  ``s3`` are the S3 settings for s3:// URLs.
     """
     args = dict(module_args)
     url = args.pop("url")
@@ -65,7 +111,7 @@ def run_with_controller_download(action, module, module_args, task_vars, missing
     headers = args.get("headers") or {}
     validate_certs = args.get("validate_certs", True)
     try:
-        sha256 = resolve_sha256(args["checksum"], url, timeout, headers, validate_certs)
+        sha256 = resolve_sha256(args["checksum"], url, timeout, headers, validate_certs, s3)
     except ArtifactError as e:
         raise AnsibleActionFail("%s; nothing was changed" % to_text(e))
     args["checksum"] = "sha256:" + sha256
@@ -75,7 +121,7 @@ def run_with_controller_download(action, module, module_args, task_vars, missing
     if result.get("failed") or not result.get(missing_key):
         return result
     try:
-        local = controller_copy(url, sha256, cache, timeout, headers, validate_certs)
+        local = controller_copy(url, sha256, cache, timeout, headers, validate_certs, s3)
     except ArtifactError as e:
         raise AnsibleActionFail("%s; nothing was changed" % to_text(e))
     if action._task.check_mode:
@@ -105,10 +151,18 @@ class ControllerDownloadAction(ActionBase):
 
     def _run_module(self, args, task_vars):
         on = args.pop("download_on", "target")
-        if on != "controller" or not args.get("url"):
+        url = args.get("url")
+        s3 = None
+        if is_s3_url(url) or is_s3_url(checksum_url(args.get("checksum"))):
+            s3 = s3_settings(task_vars, self._templar)
+            if is_s3_url(url):
+                on = "controller"  # hosts never talk to S3
+        if on != "controller" or not url:
             args.pop("controller_cache", None)
+            if url and s3 is not None:
+                resolve_on_controller(args, s3)  # an s3:// SHA256SUMS for a file the host downloads itself
             return self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars)
-        return run_with_controller_download(self, self.MODULE, args, task_vars, "missing")
+        return run_with_controller_download(self, self.MODULE, args, task_vars, "missing", s3)
 
     def run(self, tmp=None, task_vars=None):
         result = super(ControllerDownloadAction, self).run(tmp, task_vars)

@@ -56,3 +56,103 @@ def test_a_mismatch_leaves_no_cache_entry_file(server, tmp_path):
     with pytest.raises(ArtifactError, match="sha256 mismatch"):
         controller_copy(url + "/app-1.pyz", "0" * 64, cache, 10, {}, True)
     assert os.listdir(os.path.join(cache, "0" * 64)) == []
+
+
+# --- s3:// sources: always on the controller ---------------------------------------------------------
+
+class FakeTemplar(object):
+    def template(self, value):
+        return value
+
+
+def test_s3_settings_come_from_the_zipapp_s3_variables():
+    from ansible.errors import AnsibleActionFail
+    from ansible_collections.containerless.zipapp.plugins.plugin_utils._controller_download import s3_settings
+    task_vars = {"zipapp_s3_endpoint_url": "http://127.0.0.1:9000", "zipapp_s3_region": "",
+                 "zipapp_s3_access_key": "AK", "zipapp_s3_secret_key": "SK", "zipapp_url": "x"}
+    assert s3_settings(task_vars, FakeTemplar()) == {"endpoint_url": "http://127.0.0.1:9000", "access_key": "AK",
+                                                     "secret_key": "SK"}
+    assert s3_settings({}, FakeTemplar()) == {}
+    with pytest.raises(AnsibleActionFail, match="zipapp_s3_access_key and zipapp_s3_secret_key go together"):
+        s3_settings({"zipapp_s3_access_key": "AK"}, FakeTemplar())
+
+
+class FakeTask(object):
+    check_mode = False
+    args = {}
+
+
+class RecordingAction(object):
+    """What ControllerDownloadAction._run_module needs of ActionBase, recording the module runs."""
+
+    MODULE = "containerless.zipapp.zipapp_artifact"
+
+    def __init__(self):
+        self._templar = FakeTemplar()
+        self._task = FakeTask()
+        self.runs = []
+
+    def _execute_module(self, module_name, module_args, task_vars):
+        self.runs.append(dict(module_args))
+        return {"changed": False, "missing": False}
+
+
+def run_module(args, task_vars):
+    from ansible_collections.containerless.zipapp.plugins.plugin_utils._controller_download import (
+        ControllerDownloadAction,
+    )
+    action = RecordingAction()
+    result = ControllerDownloadAction._run_module(action, dict(args), task_vars)
+    return action, result
+
+
+@pytest.fixture
+def s3_bucket(monkeypatch):
+    moto = pytest.importorskip("moto")
+    boto3 = pytest.importorskip("boto3")
+    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with moto.mock_aws():
+        client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="AK", aws_secret_access_key="SK")
+        client.create_bucket(Bucket="artifacts")
+        client.put_object(Bucket="artifacts", Key="app-1.pyz", Body=PAYLOAD)
+        client.put_object(Bucket="artifacts", Key="SHA256SUMS", Body=("%s  app-1.pyz\n" % SHA).encode())
+        yield client
+
+
+S3_VARS = {"zipapp_s3_access_key": "AK", "zipapp_s3_secret_key": "SK"}
+
+
+def test_an_s3_url_is_downloaded_on_the_controller_even_with_download_on_target(s3_bucket, tmp_path):
+    args = {"url": "s3://artifacts/app-1.pyz", "checksum": "sha256:s3://artifacts/SHA256SUMS", "dest": "/x",
+            "download_on": "target", "controller_cache": str(tmp_path / "cache"), "timeout": 10, "headers": {},
+            "validate_certs": True}
+    action, result = run_module(args, S3_VARS)
+    # the host was only asked whether it has the file (no url), with the sha256 resolved here
+    assert action.runs == [{"checksum": "sha256:" + SHA, "dest": "/x", "timeout": 10, "headers": {},
+                            "validate_certs": True, "source_url": "s3://artifacts/app-1.pyz"}]
+    assert "SK" not in str(action.runs) and "AK" not in str(action.runs)
+
+
+def test_an_s3_sums_file_is_read_on_the_controller_for_an_http_download(s3_bucket):
+    args = {"url": "http://127.0.0.1:18750/app-1.pyz", "checksum": "sha256:s3://artifacts/SHA256SUMS",
+            "dest": "/x", "download_on": "target", "controller_cache": "/nonexistent", "timeout": 10}
+    action, _result = run_module(args, S3_VARS)
+    assert action.runs == [{"url": "http://127.0.0.1:18750/app-1.pyz", "checksum": "sha256:" + SHA, "dest": "/x",
+                            "timeout": 10}]
+
+
+def test_an_s3_download_fills_the_controller_cache(s3_bucket, tmp_path):
+    cache = str(tmp_path / "cache")
+    path = controller_copy("s3://artifacts/app-1.pyz", SHA, cache, 10, {}, True, {"access_key": "AK",
+                                                                                  "secret_key": "SK"})
+    assert open(path, "rb").read() == PAYLOAD and path.endswith("/%s/app-1.pyz" % SHA)
+
+
+def test_a_missing_s3_object_fails_before_the_host_is_asked(s3_bucket):
+    from ansible.errors import AnsibleActionFail
+    args = {"url": "s3://artifacts/app-2.pyz", "checksum": "sha256:s3://artifacts/SHA256SUMS", "dest": "/x",
+            "download_on": "controller", "timeout": 10}
+    with pytest.raises(AnsibleActionFail, match="has no line for 'app-2.pyz'; nothing was changed"):
+        run_module(args, S3_VARS)

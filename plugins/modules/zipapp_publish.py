@@ -1,0 +1,219 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) containerless.zipapp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: zipapp_publish
+short_description: Publish an artifact and its line of SHA256SUMS to a directory, an HTTP PUT endpoint or S3
+version_added: 0.1.0
+description:
+  - Copies O(src) as O(name) into the target O(to) and records its sha256 in the C(SHA256SUMS) file next to it
+    (GNU format C(<hex>  <name>)) - the line for that file is replaced or added, every other line is kept.
+    The artifact goes first, then C(SHA256SUMS), so C(SHA256SUMS) never lists a file that is not there.
+  - A published version is immutable. An artifact of the same name with the same content changes nothing
+    (C(changed=false)); one with other content is refused, and so is a C(SHA256SUMS) that lists the name with
+    another sha256. Nothing is changed then.
+  - O(to) is a directory (an absolute path or C(file:///...), local or NFS; the artifact is hard-linked into
+    place, which never replaces a file, and C(SHA256SUMS) is renamed into place under a POSIX lock), an
+    C(http://) or C(https://) URL of a directory that takes C(PUT) (Artifactory, Nexus raw repositories, WebDAV;
+    the upload is read back and checked), or C(s3://bucket/prefix/) (needs the Python library C(boto3); the
+    objects carry their sha256 as metadata and are written with conditional requests where the server has
+    them).
+author:
+  - containerless.zipapp maintainers (@containerless)
+extends_documentation_fragment:
+  - action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Shows the change of C(SHA256SUMS).
+  platform:
+    platforms: posix
+options:
+  src:
+    description: The artifact to publish, a file where the module runs (the controller in the publish role).
+    type: path
+    required: true
+  to:
+    description:
+      - Where to publish - an absolute directory path or C(file:///path), C(http(s)://host/path/), or
+        C(s3://bucket/prefix/). The artifact is C(<to>/<name>), the checksums are C(<to>/)O(sums_name).
+    type: str
+    required: true
+  name:
+    description: File name at the target; default the file name of O(src).
+    type: str
+  sums_name:
+    description: File name of the checksum list next to the artifact.
+    type: str
+    default: SHA256SUMS
+  headers:
+    description: HTTP headers for an C(http(s)://) target, for example C(Authorization). Never logged or returned.
+    type: dict
+    default: {}
+  timeout:
+    description: Timeout in seconds of each network operation.
+    type: int
+    default: 60
+  validate_certs:
+    description: Validate TLS certificates (HTTP and S3).
+    type: bool
+    default: true
+  s3_endpoint_url:
+    description: Endpoint URL of an S3-compatible server (MinIO, Ceph, ...); path-style addressing is used then.
+    type: str
+  s3_region:
+    description: Region of the bucket.
+    type: str
+  s3_access_key:
+    description: Access key id, with O(s3_secret_key). Unset - boto3's own credentials (C(AWS_*), C(~/.aws), a role).
+    type: str
+  s3_secret_key:
+    description: Secret access key. Never logged.
+    type: str
+  s3_session_token:
+    description: Session token of temporary credentials. Never logged.
+    type: str
+  s3_profile:
+    description: Profile of the AWS config files (not with keys).
+    type: str
+  mode:
+    description: Mode of the files written into a directory target.
+    type: raw
+    default: "0644"
+  directory_mode:
+    description: Mode of the directories created for a directory target.
+    type: raw
+    default: "0755"
+requirements:
+  - boto3 (only for C(s3://) targets)
+seealso:
+  - module: containerless.zipapp.zipapp_build
+  - module: containerless.zipapp.zipapp_artifact
+"""
+
+EXAMPLES = r"""
+- name: Publish to an NFS directory
+  containerless.zipapp.zipapp_publish:
+    src: dist/demoapp-1.4.2.pyz
+    to: /srv/artifacts/demoapp
+
+- name: Publish to a Nexus raw repository
+  containerless.zipapp.zipapp_publish:
+    src: dist/demoapp-1.4.2.pyz
+    to: https://nexus.example.com/repository/raw/demoapp/
+    headers:
+      Authorization: "Basic {{ (nexus_user ~ ':' ~ nexus_password) | b64encode }}"
+
+- name: Publish to MinIO
+  containerless.zipapp.zipapp_publish:
+    src: dist/demoapp-1.4.2.pyz
+    to: s3://artifacts/demoapp/
+    s3_endpoint_url: https://minio.example.com:9000
+    s3_access_key: "{{ minio_access_key }}"
+    s3_secret_key: "{{ minio_secret_key }}"
+"""
+
+RETURN = r"""
+url:
+  description: Where the artifact is (a path for a directory target).
+  returned: always
+  type: str
+  sample: s3://artifacts/demoapp/demoapp-1.4.2.pyz
+sums_url:
+  description: Where the C(SHA256SUMS) is.
+  returned: always
+  type: str
+sha256:
+  description: The sha256 of the artifact (hex).
+  returned: always
+  type: str
+size:
+  description: Its size in bytes.
+  returned: always
+  type: int
+uploaded:
+  description: Whether the artifact was written (false when the identical file was there).
+  returned: always
+  type: bool
+sums_changed:
+  description: Whether C(SHA256SUMS) was written.
+  returned: always
+  type: bool
+kind:
+  description: V(dir), V(http) or V(s3).
+  returned: always
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.containerless.zipapp.plugins.module_utils._publish import PublishError, publish
+from ansible_collections.containerless.zipapp.plugins.module_utils._s3 import settings_from
+
+
+def _mode(module, value, name):
+    try:
+        return int(value, 8) if isinstance(value, str) else int(value)
+    except ValueError:
+        module.fail_json(msg="%s must be an octal mode such as '0644', got %r" % (name, value))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            src=dict(type="path", required=True),
+            to=dict(type="str", required=True),
+            name=dict(type="str"),
+            sums_name=dict(type="str", default="SHA256SUMS"),
+            headers=dict(type="dict", default={}, no_log=True),
+            timeout=dict(type="int", default=60),
+            validate_certs=dict(type="bool", default=True),
+            s3_endpoint_url=dict(type="str"),
+            s3_region=dict(type="str"),
+            s3_access_key=dict(type="str", no_log=True),
+            s3_secret_key=dict(type="str", no_log=True),
+            s3_session_token=dict(type="str", no_log=True),
+            s3_profile=dict(type="str"),
+            mode=dict(type="raw", default="0644"),
+            directory_mode=dict(type="raw", default="0755"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    mode = _mode(module, p["mode"], "mode")
+    dir_mode = _mode(module, p["directory_mode"], "directory_mode")
+    if module.check_mode and not os.path.isfile(p["src"]):
+        # the build before this step did not run in check mode: everything would be new
+        module.exit_json(changed=True, url=None, sums_url=None, sha256=None, size=None, uploaded=True,
+                         sums_changed=True, kind=None, msg="%s is not built yet" % p["src"])
+    try:
+        result = publish(
+            p["src"], p["to"], name=p["name"], sums_name=p["sums_name"], check_mode=module.check_mode,
+            headers=p["headers"], timeout=p["timeout"], validate_certs=p["validate_certs"],
+            s3=settings_from(p, "s3_"), mode=mode, dir_mode=dir_mode,
+        )
+    except PublishError as e:
+        msg = str(e)
+        module.fail_json(msg=msg if "nothing" in msg or "not changed" in msg else "%s (nothing was changed)" % msg,
+                         to=p["to"])
+    before = result.pop("sums_before")
+    after = result.pop("sums_after")
+    if module._diff and result["sums_changed"]:
+        result["diff"] = dict(before=before, after=after, before_header=result["sums_url"],
+                              after_header=result["sums_url"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The preflight's checks of s3:// deploy sources, the zipapp_s3_* settings and the publish role."""
+
+import pytest
+
+from ansible_collections.containerless.zipapp.plugins.module_utils import _validate as v
+
+DEPLOY = v.ENTRY_POINT_CHECKS["deploy"]
+PUBLISH = v.ENTRY_POINT_CHECKS["publish"]
+
+
+def deploy_errors(**values):
+    return v.check_values(values, DEPLOY, v.TOGETHER_CHECKS["deploy"])
+
+
+def publish_errors(**values):
+    base = dict(zipapp_publish_version="1.0.0", zipapp_publish_to=["/srv/a"], zipapp_publish_project="/p",
+                zipapp_publish_entry_point="demoapp.__main__:main")
+    base.update(values)
+    return v.check_values(base, PUBLISH, v.TOGETHER_CHECKS["publish"])
+
+
+def test_s3_urls_are_deploy_sources():
+    assert deploy_errors(zipapp_url="s3://artifacts/demoapp/demoapp-1.0.pyz",
+                         zipapp_checksum="sha256:s3://artifacts/demoapp/SHA256SUMS") == []
+
+
+@pytest.mark.parametrize("url,match", [
+    ("s3://artifacts", "must name an object"),
+    ("s3://artifacts/demoapp/", "must name an object"),
+    ("s3://ak:sk@artifacts/x.pyz", "must not carry credentials"),
+    ("s3://a/x.pyz", "not a valid bucket name"),
+])
+def test_bad_s3_sources(url, match):
+    errors = deploy_errors(zipapp_url=url)
+    assert len(errors) == 1 and errors[0].startswith("zipapp_url: ") and match in errors[0]
+    assert "sk@" not in errors[0]
+
+
+def test_s3_stays_out_of_the_python_role_and_other_url_checks():
+    assert v.check_url("s3://artifacts/x.pyz") != []
+
+
+def test_s3_settings_of_the_deploy_role():
+    assert deploy_errors(zipapp_s3_endpoint_url="http://127.0.0.1:9000", zipapp_s3_access_key="AK",
+                         zipapp_s3_secret_key="SK", zipapp_s3_region="") == []
+    errors = deploy_errors(zipapp_s3_access_key="AK", zipapp_s3_secret_key="")
+    assert errors == ["zipapp_s3_access_key and zipapp_s3_secret_key go together: set both or neither"]
+    errors = deploy_errors(zipapp_s3_secret_key=12345)
+    assert errors == ["zipapp_s3_secret_key must be a quoted string, got a int (value hidden)"]
+    assert deploy_errors(zipapp_s3_profile="ci", zipapp_s3_access_key="AK", zipapp_s3_secret_key="SK") == [
+        "zipapp_s3_profile and zipapp_s3_access_key exclude each other: use a profile or keys"]
+    assert deploy_errors(zipapp_s3_endpoint_url="minio:9000") == [
+        "zipapp_s3_endpoint_url='minio:9000' must be an http:// or https:// URL"]
+
+
+def test_a_good_publish():
+    assert publish_errors() == []
+    assert publish_errors(zipapp_publish_to=["file:///srv/a", "https://nexus/raw/demoapp/", "s3://artifacts/demo/",
+                                             "s3://artifacts"]) == []
+    assert publish_errors(zipapp_publish_project="", zipapp_publish_artifact="dist/x.pyz", zipapp_publish_name="x") == []
+
+
+@pytest.mark.parametrize("values,message", [
+    ({"zipapp_publish_version": 1.1}, "zipapp_publish_version must be a quoted string"),
+    ({"zipapp_publish_to": "/srv/a"}, "zipapp_publish_to must be a non-empty list"),
+    ({"zipapp_publish_to": []}, "zipapp_publish_to must be a non-empty list"),
+    ({"zipapp_publish_to": ["relative"]}, "zipapp_publish_to[0]='relative' must be an absolute directory"),
+    ({"zipapp_publish_to": ["https://u:pw@nexus/raw/"]}, "zipapp_publish_to[0] must not carry credentials"),
+    ({"zipapp_publish_to": ["ftp://x/y"]}, "zipapp_publish_to[0]='ftp://x/y' must be a directory"),
+    ({"zipapp_publish_to": ["s3://x/y"]}, "zipapp_publish_to[0]: "),
+    ({"zipapp_publish_project": "", "zipapp_publish_artifact": ""}, "set one of zipapp_publish_project"),
+    ({"zipapp_publish_artifact": "x.pyz"}, "set one of zipapp_publish_project"),
+    ({"zipapp_publish_project": "", "zipapp_publish_artifact": "x.pyz"}, "zipapp_publish_artifact needs"),
+    ({"zipapp_publish_console_script": "demoapp"}, "set one of zipapp_publish_entry_point"),
+    ({"zipapp_publish_entry_point": "demoapp"}, "must be module.path:function"),
+    ({"zipapp_publish_version_file": "../v.py"}, "zipapp_publish_version_file='../v.py'"),
+    ({"zipapp_publish_source_date_epoch": 12}, "zipapp_publish_source_date_epoch must be at least"),
+    ({"zipapp_publish_source_date_epoch": "soon"}, "zipapp_publish_source_date_epoch must be an integer"),
+    ({"zipapp_publish_mode": 420}, "zipapp_publish_mode must be a quoted octal mode"),
+    ({"zipapp_publish_headers": {"Authorization": "x\ny"}}, "zipapp_publish_headers.Authorization must be a string"),
+    ({"zipapp_publish_pip_args": "--no-index"}, "zipapp_publish_pip_args must be a list"),
+    ({"zipapp_publish_s3_secret_key": "SK"}, "zipapp_publish_s3_access_key and zipapp_publish_s3_secret_key go"),
+])
+def test_bad_publish_input_names_the_variable(values, message):
+    errors = publish_errors(**values)
+    assert any(message in e for e in errors), errors
+    assert not any("pw@" in e or "x\ny" in e for e in errors)
+
+
+def test_an_empty_source_date_epoch_takes_git():
+    assert publish_errors(zipapp_publish_source_date_epoch="") == []
+    assert publish_errors(zipapp_publish_source_date_epoch="1700000000") == []
