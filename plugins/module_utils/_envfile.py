@@ -86,4 +86,3 @@ def render_env_file(env, header=None, var_name="zipapp_env"):
     for key in sorted(env):
         lines.append("%s=%s" % (key, quote_value(env[key])))
     return "\n".join(lines) + "\n" if lines else ""
-

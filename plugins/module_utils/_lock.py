@@ -56,7 +56,7 @@ def _ensure_base(base):
 
 
 def read_owner(name, base=LOCK_DIR):
-    lock, _ = _paths(name, base)
+    lock = _paths(name, base)[0]
     try:
         with open(os.path.join(lock, "owner.json")) as f:
             return json.load(f)
@@ -83,7 +83,7 @@ def acquire(name, owner, timeout=0, lease=3600, break_lock=False, base=LOCK_DIR,
     with the current owner when it cannot be taken within ``timeout`` seconds.
     """
     _ensure_base(base)
-    lock, _ = _paths(name, base)
+    lock = _paths(name, base)[0]
     warnings = []
     deadline = time.time() + timeout
     while True:
@@ -118,7 +118,7 @@ def acquire(name, owner, timeout=0, lease=3600, break_lock=False, base=LOCK_DIR,
 
 def release(name, run_id, base=LOCK_DIR):
     """Give the run lock back if ``run_id`` holds it; True when it was released."""
-    lock, _ = _paths(name, base)
+    lock = _paths(name, base)[0]
     current = read_owner(name, base)
     if current and current.get("run_id") == run_id:
         shutil.rmtree(lock, ignore_errors=True)
@@ -137,7 +137,7 @@ class StepLock(object):
 
     def __enter__(self):
         _ensure_base(self.base)
-        _, step = _paths(self.name, self.base)
+        step = _paths(self.name, self.base)[1]
         self.fd = os.open(step, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.time() + self.timeout
         while True:

@@ -145,7 +145,7 @@ def _installed_distributions(zf, names, prefix):
         meta_file = base + ("PKG-INFO" if info.endswith(".egg-info") else "METADATA")
         meta = _headers(zf.read(meta_file)) if meta_file in name_set else {}
         stem = info.rsplit(".", 1)[0]
-        fallback_name, _, fallback_version = stem.partition("-")
+        fallback_name, dummy, fallback_version = stem.partition("-")
         dist = {
             "name": _first(meta, "name") or fallback_name,
             "version": _first(meta, "version") or fallback_version.split("-")[0] or None,

@@ -22,9 +22,10 @@ description:
     sha256), verified there, and copied to the host, where it is verified again before it is placed.
   - Without O(url) the module only reports whether O(dest) is present with the expected sha256.
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - action_common_attributes.flow
   - action_common_attributes.files
 attributes:
   check_mode:
@@ -35,8 +36,14 @@ attributes:
     platforms: posix
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   safe_file_operations:
     support: full
+  vault:
+    support: none
 options:
   url:
     description:

@@ -23,7 +23,7 @@ description:
     and never serves a request; the failure names the version, the health answer and the instance's last
     journal lines.
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
 attributes:

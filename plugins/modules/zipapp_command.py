@@ -20,7 +20,7 @@ description:
   - Commands run one after another; the first that fails stops the module with its exit status and last
     journal lines. Nothing is switched by this module, so a failure leaves the live release untouched.
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
 attributes:

@@ -18,7 +18,7 @@ description:
   - Without O(path), the service must stay active for O(settle) seconds with the same main process.
   - Changes nothing.
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
 attributes:

@@ -26,7 +26,7 @@ description:
     compiled files; otherwise its tags are unknown and it is reported as a problem.
   - Changes nothing.
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
 attributes:
@@ -253,7 +253,7 @@ def main():
         module.fail_json(msg=str(e))
     result = dict(changed=False)
     result.update((k, info.get(k)) for k in ("kind", "build_id", "entry_point", "shebang",
-                                              "interpreter_constraints", "distributions"))
+                                             "interpreter_constraints", "distributions"))
     if p["python"]:
         python, probe = probe_interpreter(module, p["python"])
         tags = zi.supported_tags(probe)

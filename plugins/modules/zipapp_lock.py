@@ -23,9 +23,10 @@ description:
   - The deploy role takes the lock inside M(containerless.zipapp.zipapp_release); this module serves the
     rollback entry point and the end of every deploy.
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -36,6 +37,10 @@ attributes:
     platforms: posix
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 options:
   name:
     description: Name of the app.

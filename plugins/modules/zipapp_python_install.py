@@ -29,7 +29,7 @@ description:
     the download of a version that is already installed.
   - Download and verify O(src) first with M(containerless.zipapp.zipapp_artifact).
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
 attributes:

@@ -31,9 +31,10 @@ description:
     files with C(systemd-analyze verify), treating any warning as an error.
   - Nothing live changes; M(containerless.zipapp.zipapp_swap) makes the release live.
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -44,6 +45,10 @@ attributes:
     platforms: posix
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 options:
   name:
     description: Name of the app.
@@ -385,7 +390,7 @@ def main():
             args=dict(type="list", elements="str", default=[]),
             env=dict(type="dict", default={}),
             secrets=dict(type="dict", default={}, no_log=True),
-            secrets_env=dict(type="dict", default={}),
+            secrets_env=dict(type="dict", default={}, no_log=False),  # env names -> credential ids, no values
             scripts=dict(type="dict", default={}),
             process_env=dict(type="dict", default={}),
             manifest=dict(type="dict"),

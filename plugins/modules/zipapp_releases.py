@@ -20,7 +20,7 @@ description:
     whether the module runs as root and whether the interpreter exists).
   - Changes nothing.
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
 attributes:

@@ -27,7 +27,7 @@ description:
   - Prunes releases beyond O(keep) (never the live or previous one) with their shiv caches, and old
     config dirs of the live release (the one before the live config is kept for a restore).
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
 attributes:

@@ -19,9 +19,10 @@ description:
     C(zipapp_*) variable (a typo such as C(zipapp_keep_relases)) is set.
   - Fails with one message per problem, each naming the variable.
 author:
-  - containerless.zipapp maintainers
+  - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -31,13 +32,15 @@ attributes:
     platforms: all
   action:
     support: full
+  async:
+    support: none
   bypass_host_loop:
     support: none
 options:
   checks:
     description: Which role entry point's variables to check.
     type: str
-    choices: [deploy, rollback]
+    choices: [deploy, rollback, publish]
     default: deploy
 """
 

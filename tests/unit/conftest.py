@@ -4,6 +4,7 @@ Under ``ansible-test units`` the collection already lives in an ansible_collecti
 pytest runs from a plain checkout, link the checkout into a temporary one.
 """
 
+import importlib
 import os
 import sys
 import tempfile
@@ -11,7 +12,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 try:
-    import ansible_collections.containerless.zipapp  # noqa: F401
+    importlib.import_module("ansible_collections.containerless.zipapp")
 except ImportError:
     tree = tempfile.mkdtemp(prefix="zipapp-collections-")
     os.makedirs(os.path.join(tree, "ansible_collections", "containerless"))

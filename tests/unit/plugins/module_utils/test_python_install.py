@@ -144,7 +144,10 @@ def test_install_extracts_checks_and_renames_with_modes_for_everyone(tmp_path, p
     exe = pi.install(src, home, VERSION, imports=["json"], user="nobody")
     assert exe == home + "/bin/python3.13"
     assert os.path.isdir(home) and leftovers(prefix) == []
-    mode = lambda p: stat.S_IMODE(os.lstat(os.path.join(home, p)).st_mode)  # noqa: E731
+
+    def mode(p):
+        return stat.S_IMODE(os.lstat(os.path.join(home, p)).st_mode)
+
     # umask 077 and the tarball's 0700/0600/setuid modes do not matter: every user can read and run it
     assert mode(".") == mode("bin") == mode("lib/python3.13/__pycache__") == 0o755
     assert mode("bin/python3.13") == 0o755  # executable, and the setuid bit is gone

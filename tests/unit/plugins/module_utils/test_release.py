@@ -166,9 +166,9 @@ def test_start_script_exports_chosen_credentials_byte_for_byte(tmp_path):
     script = tmp_path / "start"
     script.write_text(text.replace('exec /usr/bin/env -0 "$@"', 'exec printf %s "$API_TOKEN"'))
     out = subprocess.run(["/bin/sh", str(script)], env={"CREDENTIALS_DIRECTORY": str(creds)},
-                         stdout=subprocess.PIPE).stdout
+                         stdout=subprocess.PIPE, check=False).stdout
     assert out == b"s3cr3t 'x' $y\n\n"
     (creds / "tok").unlink()
     res = subprocess.run(["/bin/sh", str(script)], env={"CREDENTIALS_DIRECTORY": str(creds)},
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     assert res.returncode == 1 and b"credential tok is missing" in res.stderr

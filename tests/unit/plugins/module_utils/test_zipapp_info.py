@@ -388,7 +388,8 @@ def test_requires_python_agrees_with_packaging():
     specifiers = pytest.importorskip("packaging.specifiers")
     versions = ["2.7.18", "3.0.0", "3.6.15", "3.7.1", "3.7.2", "3.8.0", "3.9.0", "3.9.1", "3.10.14", "3.11.0",
                 "3.11.7", "3.12.0", "3.13.5", "3.14.0", "4.0.0"]
-    for spec, _, _ in SPEC_CASES:
+    for case in SPEC_CASES:
+        spec = case[0]
         for version in versions:
             expected = specifiers.SpecifierSet(spec).contains(version, prereleases=True)
             assert zi.requires_python_ok(spec, version) is expected, (spec, version)
