@@ -68,11 +68,12 @@ def deploy(host, inventory, artifacts, variant, version, log):
     }
 
 
-def with_probe(port, fn):
+def with_probe(port, fn, csv_path=None):
     stop = tempfile.mktemp(prefix="zipapp-probe-stop-")
     probe = subprocess.Popen(
         [sys.executable, os.path.join(HERE, "probe.py"), "--url", "http://127.0.0.1:%d/health" % port,
-         "--stop-file", stop, "--interval", "0.02", "--max-seconds", "240"],
+         "--stop-file", stop, "--interval", "0.02", "--max-seconds", "240"]
+        + (["--csv", csv_path] if csv_path else []),
         stdout=subprocess.PIPE, text=True)
     time.sleep(1.0)  # the probe sees the old release first
     try:
@@ -92,7 +93,7 @@ def exposure(host, unit):
     return float(m.group(1)) if m else None
 
 
-def run_round(host, inventory, artifacts, out_dir, order):
+def run_round(host, inventory, artifacts, out_dir, order, number=1):
     """One round on a fresh host: each variant's first deploy, re-run and upgrade."""
     results = {}
     with open(os.path.join(out_dir, "ansible.log"), "a") as log:
@@ -102,7 +103,8 @@ def run_round(host, inventory, artifacts, out_dir, order):
             r["first"] = deploy(host, inventory, artifacts, variant, "1.0.0", log)
             r["rerun"] = deploy(host, inventory, artifacts, variant, "1.0.0", log)
             r["upgrade"], r["probe"] = with_probe(
-                port, lambda: deploy(host, inventory, artifacts, variant, "2.0.0", log))
+                port, lambda: deploy(host, inventory, artifacts, variant, "2.0.0", log),
+                os.path.join(out_dir, "probe-%s-round%s.csv" % (variant, number)))
             r["exposure"] = exposure(host, VARIANTS[variant][2])
     return results
 
@@ -162,7 +164,7 @@ def main():
     if command == "round":
         host, inventory, artifacts, out_dir, number = sys.argv[2:7]
         order = ("naive", "zipapp") if int(number) % 2 else ("zipapp", "naive")
-        results = run_round(host, inventory, artifacts, out_dir, order)
+        results = run_round(host, inventory, artifacts, out_dir, order, number)
         with open(os.path.join(out_dir, "round-%s.json" % number), "w") as f:
             json.dump(results, f, indent=2)
         for v in order:

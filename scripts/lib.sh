@@ -71,3 +71,18 @@ all:
       ansible_python_interpreter: /usr/bin/python3
 INV
 }
+
+# wait_python_fixtures: until the background build started by scripts/setup is done (bounded: 30 min).
+wait_python_fixtures() {
+  local rc=$ZIPAPP_CACHE/python-fixtures.rc i
+  for i in $(seq 1800); do
+    [ -s "$rc" ] && break
+    sleep 1
+  done
+  if [ "$(cat "$rc" 2>/dev/null)" != 0 ]; then
+    tail -n 40 "$ZIPAPP_CACHE/python-fixtures.log" >&2
+    echo "building the Python fixtures failed (or did not finish in 30 min)" >&2
+    return 1
+  fi
+  tail -n 1 "$ZIPAPP_CACHE/python-fixtures.log"
+}
