@@ -116,6 +116,16 @@ def acquire(name, owner, timeout=0, lease=3600, break_lock=False, base=LOCK_DIR,
         return warnings
 
 
+def check_held(name, run_id, base=LOCK_DIR):
+    """None when ``run_id`` holds the run lock (or no run id is given), else why it does not."""
+    if not run_id:
+        return None
+    held = read_owner(name, base)
+    if held and held.get("run_id") == run_id:
+        return None
+    return "the deploy lock of %s is no longer held by this run (now: %s)" % (name, describe(held))
+
+
 def release(name, run_id, base=LOCK_DIR):
     """Give the run lock back if ``run_id`` holds it; True when it was released."""
     lock = _paths(name, base)[0]

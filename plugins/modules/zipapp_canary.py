@@ -26,6 +26,9 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.app
+  - containerless.zipapp.app.lock
+  - containerless.zipapp.app.health
 attributes:
   check_mode:
     support: full
@@ -35,10 +38,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  name:
-    description: Name of the app.
-    type: str
-    required: true
   version:
     description: The prepared release to boot.
     type: str
@@ -47,10 +46,6 @@ options:
     description: Its config dir (C(config.<N>)).
     type: str
     required: true
-  root:
-    description: Root directory of the apps.
-    type: path
-    default: /opt/zipapp
   health_path:
     description: Path to C(GET); empty means the settle check.
     type: str
@@ -59,25 +54,6 @@ options:
     description: C(Host) header of the check.
     type: str
     default: localhost
-  timeout:
-    description: Seconds per request.
-    type: float
-    default: 5
-  retries:
-    description: Requests after the first one.
-    type: int
-    default: 30
-  delay:
-    description: Seconds between requests.
-    type: float
-    default: 1
-  settle:
-    description: Seconds the instance must stay up (without O(health_path)).
-    type: float
-    default: 3
-  lock_run_id:
-    description: The run that holds the app's deploy lock; the module refuses to run for another one.
-    type: str
 """
 
 EXAMPLES = r"""
@@ -167,10 +143,9 @@ def main():
     layout = rel.Layout(p["root"], p["name"])
     instance = Throwaway(module.run_command, layout, p["version"], p["config"], "canary")
     with _lock.StepLock(p["name"]):
-        held = _lock.read_owner(p["name"])
-        if p["lock_run_id"] and (not held or held.get("run_id") != p["lock_run_id"]):
-            module.fail_json(msg="the deploy lock of %s is no longer held by this run (now: %s)"
-                             % (p["name"], _lock.describe(held)))
+        problem = _lock.check_held(p["name"], p["lock_run_id"])
+        if problem:
+            module.fail_json(msg="%s; nothing was started" % problem)
         try:
             instance.install(with_socket=True)
             rc, out = instance.start(instance.socket)

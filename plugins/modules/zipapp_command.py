@@ -23,6 +23,8 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.app
+  - containerless.zipapp.app.lock
 attributes:
   check_mode:
     support: full
@@ -32,10 +34,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  name:
-    description: Name of the app.
-    type: str
-    required: true
   version:
     description: The prepared release.
     type: str
@@ -44,10 +42,6 @@ options:
     description: Its config dir (C(config.<N>)).
     type: str
     required: true
-  root:
-    description: Root directory of the apps.
-    type: path
-    default: /opt/zipapp
   commands:
     description: Commands, each a list of arguments after the zipapp, for example C([[manage, migrate, --noinput]]).
     type: list
@@ -57,9 +51,6 @@ options:
     description: Seconds each command may run.
     type: int
     default: 600
-  lock_run_id:
-    description: The run that holds the app's deploy lock; the module refuses to run for another one.
-    type: str
 """
 
 EXAMPLES = r"""
@@ -128,10 +119,9 @@ def main():
     layout = rel.Layout(p["root"], p["name"])
     results = []
     with _lock.StepLock(p["name"]):
-        held = _lock.read_owner(p["name"])
-        if p["lock_run_id"] and (not held or held.get("run_id") != p["lock_run_id"]):
-            module.fail_json(msg="the deploy lock of %s is no longer held by this run (now: %s)"
-                             % (p["name"], _lock.describe(held)))
+        problem = _lock.check_held(p["name"], p["lock_run_id"])
+        if problem:
+            module.fail_json(msg="%s; no command ran" % problem)
         for cmd in p["commands"]:
             instance = Throwaway(module.run_command, layout, p["version"], p["config"], "release-command")
             start = time.time()

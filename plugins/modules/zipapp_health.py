@@ -21,6 +21,7 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.app.health
 attributes:
   check_mode:
     support: full
@@ -46,22 +47,6 @@ options:
     description: C(Host) header.
     type: str
     default: localhost
-  timeout:
-    description: Seconds per request.
-    type: float
-    default: 5
-  retries:
-    description: Requests after the first one.
-    type: int
-    default: 30
-  delay:
-    description: Seconds between requests.
-    type: float
-    default: 1
-  settle:
-    description: Seconds the service must stay up without O(path).
-    type: float
-    default: 3
 """
 
 EXAMPLES = r"""

@@ -27,6 +27,7 @@ author:
 extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
+  - containerless.zipapp.app
 attributes:
   check_mode:
     support: full
@@ -42,14 +43,6 @@ attributes:
   bypass_host_loop:
     support: none
 options:
-  name:
-    description: Name of the app.
-    type: str
-    required: true
-  root:
-    description: Root directory of the apps (for the audit log).
-    type: path
-    default: /opt/zipapp
   state:
     description: Take (V(acquired)) or give back (V(released)) the lock.
     type: str

@@ -35,6 +35,7 @@ author:
 extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
+  - containerless.zipapp.app
 attributes:
   check_mode:
     support: full
@@ -50,18 +51,10 @@ attributes:
   bypass_host_loop:
     support: none
 options:
-  name:
-    description: Name of the app.
-    type: str
-    required: true
   version:
     description: Version of the release.
     type: str
     required: true
-  root:
-    description: Root directory of the apps.
-    type: path
-    default: /opt/zipapp
   url:
     description:
       - C(http://), C(https://) or C(file:///) URL of the artifact. Without it the module only looks whether the

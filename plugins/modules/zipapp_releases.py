@@ -23,6 +23,7 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.app
 attributes:
   check_mode:
     support: full
@@ -31,14 +32,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  name:
-    description: Name of the app.
-    type: str
-    required: true
-  root:
-    description: Root directory of the apps.
-    type: path
-    default: /opt/zipapp
   python:
     description: Interpreter to check (path).
     type: path

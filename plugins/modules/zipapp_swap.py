@@ -30,6 +30,8 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.app
+  - containerless.zipapp.app.lock
 attributes:
   check_mode:
     support: full
@@ -38,10 +40,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  name:
-    description: Name of the app.
-    type: str
-    required: true
   version:
     description:
       - Version to make live (prepared by M(containerless.zipapp.zipapp_release)).
@@ -50,10 +48,6 @@ options:
   config:
     description: Config dir of the release to make live (C(config.<N>)); defaults to the release's linked config.
     type: str
-  root:
-    description: Root directory of the apps.
-    type: path
-    default: /opt/zipapp
   keep:
     description: Releases to keep; the live and previous releases are always kept. V(0) prunes nothing.
     type: int
@@ -76,9 +70,6 @@ options:
     type: str
   restore_config:
     description: The config dir O(restore_config_of) gets back.
-    type: str
-  lock_run_id:
-    description: The run that holds the app's deploy lock; the module refuses to run for another one.
     type: str
 """
 
@@ -176,11 +167,9 @@ def main():
     if check:
         swap(module, layout, version, config)
     with _lock.StepLock(name):
-        if p["lock_run_id"]:
-            held = _lock.read_owner(name)
-            if not held or held.get("run_id") != p["lock_run_id"]:
-                module.fail_json(msg="the deploy lock of %s is no longer held by this run (now: %s); nothing was "
-                                     "switched" % (name, _lock.describe(held)))
+        problem = _lock.check_held(name, p["lock_run_id"])
+        if problem:
+            module.fail_json(msg="%s; nothing was switched" % problem)
         swap(module, layout, version, config)
 
 

@@ -61,3 +61,12 @@ def test_step_lock_excludes_a_second_holder(tmp_path):
         waited = time.time() - start
     proc.wait()
     assert waited > 0.3
+
+
+def test_check_held_names_the_current_owner(tmp_path):
+    base = str(tmp_path / "run")
+    assert _lock.check_held("demo", None, base=base) is None
+    assert "now: nobody" in _lock.check_held("demo", OWNER["run_id"], base=base)
+    _lock.acquire("demo", OTHER, base=base)
+    assert _lock.check_held("demo", OTHER["run_id"], base=base) is None
+    assert "bob@ctl2" in _lock.check_held("demo", OWNER["run_id"], base=base)
