@@ -24,7 +24,7 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._validate imp
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Variables read by the collection's playbooks rather than by a role.
-PLAYBOOK_VARIABLES = frozenset(["zipapp_hosts", "zipapp_serial"])
+PLAYBOOK_VARIABLES = frozenset(["zipapp_hosts", "zipapp_serial", "zipapp_max_fail_percentage"])
 # Facts the collection's roles set for the roles after them.
 ROLE_FACTS = frozenset(["zipapp_python_executable"])
 

@@ -27,6 +27,19 @@ def test_known_variables_come_from_every_role_spec():
     assert "zipapp_keep_relases" not in known
 
 
+def test_every_variable_a_playbook_reads_is_known():
+    """A zipapp_* variable the collection's playbooks read must not be refused as a typo."""
+    import glob
+    import re
+    known = collection_variables()
+    used = set()
+    for playbook in glob.glob(os.path.join(COLLECTION_ROOT, "playbooks", "*.yml")):
+        with open(playbook) as f:
+            used.update(re.findall(r"(?<![.\w])(zipapp_[a-z0-9_]+)(?!:)", f.read()))
+    assert {"zipapp_serial", "zipapp_max_fail_percentage"} <= used
+    assert sorted(used - known) == []
+
+
 def test_every_checked_variable_is_documented():
     assert set(DEPLOY_CHECKS) <= set(role_spec("deploy"))
 
