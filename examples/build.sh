@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the example app as reproducible shiv zipapps:
+# Build the example app as reproducible shiv zipapps (or pex files):
 #   <outdir>/demoapp-<version>.pyz for each version in $VERSIONS, and <outdir>/SHA256SUMS.
 #
 # usage: examples/build.sh [OUTDIR]            (default OUTDIR: examples/dist)
@@ -7,6 +7,8 @@
 # Environment:
 #   PYTHON             interpreter for the build venv (default: python3)
 #   VERSIONS           space-separated versions to build (default: "1.0.0 2.0.0")
+#   FORMAT             pyz (shiv, the default) or pex: <outdir>/demoapp-<version>.pex, built with
+#                      --include-tools so the deploy role can build the release's venv from it
 #   WITH_ORJSON        1: build the "native JSON" variant: adds orjson (a compiled wheel
 #                      of the build interpreter, see demoapp/variants/orjson/) and makes
 #                      serve import it at startup, so the .pyz runs only on that CPython
@@ -30,12 +32,18 @@ python="${PYTHON:-python3}"
 versions="${VERSIONS:-1.0.0 2.0.0}"
 with_orjson="${WITH_ORJSON:-0}"
 shiv_version="1.0.8"
+pex_version="2.105.2"
+format="${FORMAT:-pyz}"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/containerless-zipapp"
 venv="$cache/build-venv"
 staging="$cache/staging"
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 
+if [[ "$format" != pyz && "$format" != pex ]]; then
+    log "FORMAT must be pyz or pex, not $format"
+    exit 2
+fi
 if [[ "$with_orjson" != 0 && "$with_orjson" != 1 ]]; then
     log "WITH_ORJSON must be 0 or 1, not $with_orjson"
     exit 2
@@ -51,15 +59,15 @@ if [[ -z "${SOURCE_DATE_EPOCH:-}" ]]; then
 fi
 export SOURCE_DATE_EPOCH
 
-# Build venv with shiv, reused across builds; recreated when $PYTHON or the
-# shiv version changes.
-stamp="$("$python" -c 'import sys; print(sys.base_prefix, sys.version.split()[0])') shiv==$shiv_version"
+# Build venv with shiv and pex, reused across builds; recreated when $PYTHON or
+# the shiv or pex version changes.
+stamp="$("$python" -c 'import sys; print(sys.base_prefix, sys.version.split()[0])') shiv==$shiv_version pex==$pex_version"
 if [[ ! -x "$venv/bin/shiv" ]] || [[ "$(cat "$venv/.containerless-stamp" 2>/dev/null)" != "$stamp" ]]; then
     log "creating build venv $venv ($stamp)"
     rm -rf "$venv"
     mkdir -p "$cache"
     "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "shiv==$shiv_version"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "shiv==$shiv_version" "pex==$pex_version"
     printf '%s\n' "$stamp" >"$venv/.containerless-stamp"
 fi
 
@@ -103,27 +111,43 @@ print(v)
 EOF
 )"
     else
-        pkg_version="$version"
+            pkg_version="$version"
     fi
     printf '# Written by examples/build.sh\nVERSION = "%s"\n' "$pkg_version" >"$src/demoapp/_version.py"
 
-    name="demoapp-$version.pyz"
+    name="demoapp-$version.$format"
     log "building $name (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
-    # shiv passes the trailing arguments to "pip install --target"; pip's
-    # download/wheel cache is used as usual (PIP_CACHE_DIR, ~/.cache/pip).
-    # --only-binary: dependencies must be wheels (and pure Python, checked below).
-    "$venv/bin/shiv" --reproducible --compressed \
-        -p '/usr/bin/env python3' \
-        -e "$entry_point" \
-        -o "$outdir/$name.tmp" \
-        --only-binary=:all: \
-        --disable-pip-version-check \
-        -r "$src/requirements.txt" \
-        "$src" >"$staging/$name.log" 2>&1 || {
-        cat "$staging/$name.log" >&2
-        log "shiv failed for $name"
-        exit 1
-    }
+    if [[ "$format" == pex ]]; then
+        # pex resolves the same pinned requirements from PyPI and builds the
+        # project; its builds are reproducible on their own.
+        "$venv/bin/pex" --python "$venv/bin/python" \
+            --python-shebang '/usr/bin/env python3' \
+            -e "$entry_point" \
+            --include-tools \
+            -r "$src/requirements.txt" \
+            "$src" \
+            -o "$outdir/$name.tmp" >"$staging/$name.log" 2>&1 || {
+            cat "$staging/$name.log" >&2
+            log "pex failed for $name"
+            exit 1
+        }
+    else
+        # shiv passes the trailing arguments to "pip install --target"; pip's
+        # download/wheel cache is used as usual (PIP_CACHE_DIR, ~/.cache/pip).
+        # --only-binary: dependencies must be wheels (and pure Python, checked below).
+        "$venv/bin/shiv" --reproducible --compressed \
+            -p '/usr/bin/env python3' \
+            -e "$entry_point" \
+            -o "$outdir/$name.tmp" \
+            --only-binary=:all: \
+            --disable-pip-version-check \
+            -r "$src/requirements.txt" \
+            "$src" >"$staging/$name.log" 2>&1 || {
+            cat "$staging/$name.log" >&2
+            log "shiv failed for $name"
+            exit 1
+        }
+    fi
 
     # The same .pyz must run on every CPython >= 3.11: no compiled extensions
     # (WITH_ORJSON=1: none but orjson's).

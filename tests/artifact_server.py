@@ -3,7 +3,7 @@
 
     tests/artifact_server.py --dir examples/dist --port 8900 [--pidfile F]
 
-Serves the files of ``--dir`` at ``/<name>``, and the same files through fault paths that the
+Serves the files of ``--dir`` at ``/<name>`` (and of its subdirectories at ``/<dir>/<name>``), and the same files through fault paths that the
 fault-injection tests use:
 
     /fault/404/<name>        404 Not Found
@@ -32,9 +32,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
 
     def _file(self, name):
-        if "/" in name or name in ("", ".", ".."):
+        segments = name.split("/")
+        if len(segments) > 2 or any(seg in ("", ".", "..") for seg in segments):
             return None
-        path = os.path.join(self.directory, name)
+        path = os.path.join(self.directory, *segments)
         return path if os.path.isfile(path) else None
 
     def do_HEAD(self):
@@ -45,8 +46,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         fault = None
         if len(parts) == 3 and parts[0] == "fault":
             fault, name = parts[1], parts[2]
-        elif len(parts) == 1:
-            name = parts[0]
+        elif len(parts) <= 2 and parts[0] != "fault":
+            name = "/".join(parts)  # a file, or a file in a subdirectory (examples/dist/pex/)
         else:
             return self.send_error(404)
         path = self._file(name)

@@ -213,14 +213,18 @@ def list_releases(layout):
 
 # ---- config ----------------------------------------------------------------------------------
 
-def render_start(python, pyz, args, header, secrets_env=None):
+def render_start(command, args, header, secrets_env=None, pex_root=False):
     """The release's start script: ``exec`` keeps the PID, so socket activation's LISTEN_PID matches.
 
+    ``command`` runs the zipapp (``[python, pyz]``, or a pex venv's ``pex`` script) with ``args``.
     ``secrets_env`` (ENV_NAME -> credential id) exports credentials into the environment, byte for
-    byte (trailing newlines included).
+    byte (trailing newlines included).  ``pex_root`` points ``PEX_ROOT`` into the unit's state directory,
+    so pex never reaches for an unwritable home or a shared /tmp.
     """
-    words = " ".join(shlex.quote(w) for w in [python, pyz] + list(args))
+    words = " ".join(shlex.quote(w) for w in list(command) + list(args))
     lines = ["#!/bin/sh"] + ["# " + line for line in header.splitlines()]
+    if pex_root:
+        lines.append('[ -z "$STATE_DIRECTORY" ] || { PEX_ROOT="${STATE_DIRECTORY%%:*}/.pex"; export PEX_ROOT; }')
     for name, cred in sorted((secrets_env or {}).items()):
         path = '"$CREDENTIALS_DIRECTORY"/%s' % shlex.quote(cred)
         lines += ['[ -r %s ] || { echo "credential %s is missing" >&2; exit 1; }' % (path, cred),

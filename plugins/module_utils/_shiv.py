@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) containerless.zipapp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Inspect a zipapp and pre-extract a shiv zipapp's cache without running the app.
+"""Inspect a zipapp, pre-extract a shiv zipapp's cache and build a pex's venv, without running the app.
 
 This is a private module_utils file: its interface may change without notice.
 
@@ -12,6 +12,10 @@ service only reads, by calling the pyz's own ``_bootstrap.extract_site_packages`
 target interpreter, ``-I -S``) -- the app itself never runs -- and compiles its pycs, reusing those
 of the previous release for unchanged files.  Modes are set explicitly, so a root umask of 077 still
 leaves the tree readable by the service's dynamic user.
+
+A ``.pex`` (detected from its ``PEX-INFO``, not from its name) gets a venv built once per release with
+the pex's own tools (``PEX_TOOLS=1 python app.pex venv``) inside the release directory; the service runs
+the venv's ``pex`` script, so the app never needs a writable ``PEX_ROOT``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -41,6 +45,19 @@ def inspect(path):
         shebang = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
     with zf:
         names = set(zf.namelist())
+        if "PEX-INFO" in names:
+            try:
+                pex_info = json.loads(zf.read("PEX-INFO").decode("utf-8"))
+            except ValueError as e:
+                raise ZipappError("%s: PEX-INFO is not JSON: %s" % (path, e))
+            return {
+                "kind": "pex",
+                "build_id": pex_info.get("pex_hash") or pex_info.get("code_hash"),
+                "entry_point": pex_info.get("entry_point") or pex_info.get("script"),
+                "shebang": shebang,
+                "includes_tools": bool(pex_info.get("includes_tools")),
+                "pex_version": (pex_info.get("build_properties") or {}).get("pex_version"),
+            }
         if "environment.json" in names and any(n.startswith("_bootstrap/") for n in names):
             try:
                 env = json.loads(zf.read("environment.json").decode("utf-8"))
@@ -78,6 +95,30 @@ with zipfile.ZipFile(pyz) as archive:
         _bootstrap.extract_site_packages(archive, target, False, 0)
 print(json.dumps({"cache": str(target)}))
 """
+
+
+def pex_venv_dir(release_dir):
+    """Where a pex release gets its venv (inside the release: pruned with it, read-only to the app)."""
+    return os.path.join(release_dir, "venv")
+
+
+def pex_venv_marker(release_dir):
+    """Written once the venv is complete: a venv without it is half built and is built again."""
+    return os.path.join(release_dir, ".venv-complete")
+
+
+def pex_venv_command(python, pex_path, venv):
+    """Build the release's venv with the pex's own tools (the pex must be built with --include-tools).
+
+    Run it with ``PEX_TOOLS=1`` and a ``PEX_ROOT`` of its own (pex_venv_env()).  The distributions are
+    copied into the venv (not linked into PEX_ROOT, which is removed afterwards) and compiled, so the app
+    never writes a pyc or reads PEX_ROOT at run time.
+    """
+    return [python, pex_path, "venv", "--force", "--site-packages-copies", "--compile", venv]
+
+
+def pex_venv_env(pex_root):
+    return {"PEX_TOOLS": "1", "PEX_ROOT": pex_root, "PEX_VERBOSE": "0"}
 
 
 def lock_file(cache):

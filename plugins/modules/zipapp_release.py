@@ -26,6 +26,10 @@ description:
     read-only cache root C(<root>/<name>/shiv) by calling the zipapp's own bootstrap (the app never runs) and
     compiles its pycs (reusing the live release's pycs for files that did not change), with modes that leave
     it readable by the service's dynamic user whatever root's umask is.
+  - A C(.pex) (recognised by its C(PEX-INFO), whatever its name) gets a venv built once inside the release,
+    C(<root>/<name>/releases/<version>/venv), by the pex's own tools (C(PEX_TOOLS=1 python app.pex venv);
+    the pex must be built with C(--include-tools)), with the distributions copied in and compiled; the start
+    scripts run the venv's C(pex) script, with C(PEX_ROOT) in the unit's state directory.
   - Writes the release's config (env file, start script, credentials, unit files) into a new
     C(config.<N>) directory when it differs from the release's current config, and validates the unit
     files with C(systemd-analyze verify), treating any warning as an error.
@@ -240,6 +244,25 @@ shiv:
     extracted:
       description: Whether it was extracted now.
       type: bool
+kind:
+  description: What the artifact is, C(shiv), C(pex) or C(zipapp) (a plain zipapp with a C(__main__.py)).
+  returned: success
+  type: str
+  sample: shiv
+pex:
+  description: The venv of a pex release, null for any other kind.
+  returned: success
+  type: dict
+  contains:
+    venv:
+      description: The venv directory inside the release.
+      type: str
+    build_id:
+      description: The pex's C(pex_hash).
+      type: str
+    built:
+      description: Whether the venv was built now.
+      type: bool
 """
 
 import json
@@ -287,13 +310,48 @@ def check_compatible(module, pyz, python):
     return label
 
 
-def prepare_shiv(module, layout, version, python):
-    """Inspect the pyz, pre-extract its shiv cache and compile it; return (info, changed)."""
-    pyz = layout.pyz(version)
+def inspect_zipapp(module, pyz):
     try:
-        info = _shiv.inspect(pyz)
+        return _shiv.inspect(pyz)
     except _shiv.ZipappError as e:
         module.fail_json(msg=str(e))
+
+
+def prepare_pex(module, layout, version, python, info):
+    """Build the pex's venv inside the release (once); return (venv info, changed)."""
+    release_dir = layout.release(version)
+    venv = _shiv.pex_venv_dir(release_dir)
+    marker = _shiv.pex_venv_marker(release_dir)
+    result = dict(venv=venv, build_id=info["build_id"], built=False)
+    if os.path.isfile(os.path.join(venv, "pex")) and os.path.exists(marker):
+        return result, False
+    if not info.get("includes_tools"):
+        module.fail_json(msg="%s is a pex built without its tools: build it with `pex --include-tools ...` so "
+                             "the release's venv can be built from it (nothing live was changed)"
+                         % layout.pyz(version))
+    result["built"] = True
+    if module.check_mode:
+        return result, True
+    pex_root = os.path.join(release_dir, ".pex-root")
+    for leftover in (venv, pex_root):  # of a run that was killed
+        shutil.rmtree(leftover, ignore_errors=True)
+    t0 = time.time()
+    rc, out, err = module.run_command(_shiv.pex_venv_command(python, layout.pyz(version), venv),
+                                      environ_update=_shiv.pex_venv_env(pex_root), cwd=release_dir)
+    result["venv_seconds"] = round(time.time() - t0, 2)
+    shutil.rmtree(pex_root, ignore_errors=True)
+    if rc != 0 or not os.path.isfile(os.path.join(venv, "pex")):
+        shutil.rmtree(venv, ignore_errors=True)
+        module.fail_json(msg="building the venv of the pex %s with %s failed (rc=%d): %s; nothing live was changed"
+                         % (layout.pyz(version), python, rc, (err or out).strip()[-2000:]))
+    _shiv.make_readable(venv)
+    rel.write_file(marker, json.dumps({"seconds": result["venv_seconds"]}) + "\n", 0o644)
+    return result, True
+
+
+def prepare_shiv(module, layout, version, python, info):
+    """Pre-extract the shiv cache of the pyz and compile it; return (info, changed)."""
+    pyz = layout.pyz(version)
     if info["kind"] != "shiv":
         return None, False
     cache = _shiv.cache_dir(layout.shiv, pyz, info["build_id"])
@@ -469,15 +527,19 @@ def prepare(module, layout, lock):
 
     if record is None or record.get("python") != p["python"]:
         result["interpreter"] = check_compatible(module, layout.pyz(version), p["python"])
-    shiv, shiv_changed = prepare_shiv(module, layout, version, p["python"])
+    info = inspect_zipapp(module, layout.pyz(version))
+    result["kind"] = info["kind"]
+    shiv, shiv_changed = prepare_shiv(module, layout, version, p["python"], info)
     result["shiv"] = shiv
+    pex, pex_changed = prepare_pex(module, layout, version, p["python"], info) if info["kind"] == "pex" else (None, False)
+    result["pex"] = pex
 
     if record is None:
         result["release_created"] = True
         if not module.check_mode:
             rel.write_record(layout, version, dict(
                 name=p["name"], version=version, sha256=sha256, url=source_url,
-                deployed_at=rel.now_utc(), deployed_by=p["deployed_by"], python=p["python"],
+                deployed_at=rel.now_utc(), deployed_by=p["deployed_by"], python=p["python"], kind=info["kind"],
                 shiv_cache=shiv["cache"] if shiv else None, shiv_build_id=shiv["build_id"] if shiv else None,
             ))
 
@@ -488,10 +550,12 @@ def prepare(module, layout, lock):
         module.fail_json(msg=str(e))
     pyz = layout.pyz(version)
     header = "Managed by containerless.zipapp: %s %s" % (p["name"], version)
+    # a pex runs from its venv (the venv's python and the pex's entry point), a pyz with the interpreter
+    command = [os.path.join(pex["venv"], "pex")] if pex else [p["python"], pyz]
     scripts = {}
     for script, args in sorted((p["scripts"] or {"start": p["args"]}).items()):
-        scripts[script] = rel.render_start(p["python"], pyz, args, header, p["secrets_env"])
-    run_text = rel.render_start(p["python"], pyz, [], header, p["secrets_env"])
+        scripts[script] = rel.render_start(command, args, header, p["secrets_env"], pex_root=bool(pex))
+    run_text = rel.render_start(command, [], header, p["secrets_env"], pex_root=bool(pex))
     process_env = {}
     for process, env in sorted(p["process_env"].items()):
         try:
@@ -532,7 +596,8 @@ def prepare(module, layout, lock):
                                      + " | ".join(problems), problems=problems)
 
     result["config"] = config_id
-    result["changed"] = bool(result["changed"] or result["release_created"] or result["config_changed"] or shiv_changed)
+    result["changed"] = bool(result["changed"] or result["release_created"] or result["config_changed"] or shiv_changed
+                             or pex_changed)
     # a re-run with nothing new: when nothing needs switching either, the role skips zipapp_swap
     result["in_sync"] = not result["changed"] and Switch(module.run_command, layout, version, config_id).plan()["in_sync"]
     if lock and result["in_sync"]:

@@ -8,6 +8,8 @@
 - running them writes nothing into the install (its .pyc files are valid)
 - the wrong checksum, check mode and the refused input left nothing behind
 - the example app runs on the CPython built from source and answers on 127.0.0.1
+- the example app built as a pex runs from the venv built in its release, as its dynamic user, with PEX_ROOT
+  in its state directory, and answers on 127.0.0.1
 """
 
 import json
@@ -115,3 +117,43 @@ def test_the_app_answers_on_loopback(host):
     assert health["status"] == "ok"
     assert health["version"] == "1.0.0"
     assert health["python"] == APP_BUILD["version"]
+
+
+PEX_APP = "demopex"
+PEX_RELEASE = "/opt/zipapp/%s/releases/1.0.0" % PEX_APP
+
+
+def test_the_pex_release_has_a_complete_read_only_venv_and_no_pex_root(host):
+    record = json.loads(host.file(PEX_RELEASE + "/release.json").content_string)
+    assert record["kind"] == "pex"
+    venv = host.file(PEX_RELEASE + "/venv")
+    assert venv.is_directory and venv.user == "root" and not venv.mode & 0o022
+    assert host.file(PEX_RELEASE + "/.venv-complete").exists
+    assert not host.file(PEX_RELEASE + "/.pex-root").exists
+    # readable by everyone although root's umask was 077, writable by nobody but root
+    writable = host.check_output("find %s/venv ! -type l -perm /022 | head -3" % PEX_RELEASE)
+    assert writable == ""
+    unreadable = host.check_output("find %s/venv ! -type l ! -perm -004 | head -3" % PEX_RELEASE)
+    assert unreadable == ""
+    start = host.file("/opt/zipapp/%s/current/config/start" % PEX_APP).content_string
+    assert "exec %s/venv/pex serve" % PEX_RELEASE in start
+
+
+def test_the_pex_app_runs_from_its_venv_as_its_dynamic_user(host):
+    pid = int(host.check_output("systemctl show -P MainPID %s.service" % PEX_APP))
+    assert pid > 0
+    uid = int(host.check_output("awk '/^Uid:/ {print $2}' /proc/%d/status" % pid))
+    assert 61184 <= uid <= 65519, "uid %d is not in systemd's DynamicUser range" % uid
+    # systemd's registry of dynamic users names the uid after the app (User=<name> with DynamicUser=yes)
+    assert host.file("/run/systemd/dynamic-uid/direct:%d" % uid).linked_to == "/run/systemd/dynamic-uid/" + PEX_APP
+    cmdline = host.file("/proc/%d/cmdline" % pid).content.split(b"\0")
+    assert (PEX_RELEASE + "/venv/pex").encode() in cmdline
+    environ = dict(kv.split(b"=", 1) for kv in host.file("/proc/%d/environ" % pid).content.split(b"\0") if b"=" in kv)
+    assert environ[b"PEX_ROOT"] == b"/var/lib/%s/.pex" % PEX_APP.encode()
+
+
+def test_the_pex_app_answers_on_loopback(host):
+    health = json.loads(host.check_output("curl -fsS --max-time 10 http://127.0.0.1:%d/health" % (PORT + 1)))
+    assert health["status"] == "ok"
+    assert health["version"] == "1.0.0"
+    assert health["python"] == host.check_output("/usr/bin/python3 -c 'import platform; print(platform.python_version())'")

@@ -46,12 +46,26 @@ def test_link_version(layout):
 
 
 def test_render_start_quotes_every_word_and_execs():
-    text = r.render_start("/usr/bin/python3", "/opt/z/demo/releases/1/demo.pyz", ["serve", "it's", "$HOME"], "hdr")
+    text = r.render_start(["/usr/bin/python3", "/opt/z/demo/releases/1/demo.pyz"], ["serve", "it's", "$HOME"], "hdr")
     assert text.splitlines() == [
         "#!/bin/sh",
         "# hdr",
         "exec /usr/bin/python3 /opt/z/demo/releases/1/demo.pyz serve 'it'\"'\"'s' '$HOME' \"$@\"",
     ]
+
+
+def test_a_pex_start_script_runs_the_venv_and_keeps_pex_root_in_the_state_directory(tmp_path):
+    import subprocess
+    text = r.render_start(["/opt/z/demo/releases/1/venv/pex"], ["serve"], "hdr", pex_root=True)
+    assert text.splitlines()[-1] == 'exec /opt/z/demo/releases/1/venv/pex serve "$@"'
+    script = tmp_path / "start"
+    script.write_text(text.replace('exec /opt/z/demo/releases/1/venv/pex serve "$@"', 'printf %s "${PEX_ROOT-unset}"'))
+    for env, want in (({"STATE_DIRECTORY": "/var/lib/demo"}, b"/var/lib/demo/.pex"),
+                      ({"STATE_DIRECTORY": "/var/lib/demo:/var/lib/other"}, b"/var/lib/demo/.pex"),
+                      ({}, b"unset")):
+        out = subprocess.run(["/bin/sh", str(script)], env=env, stdout=subprocess.PIPE, check=True).stdout
+        assert out == want, env
+    assert "PEX_ROOT" not in r.render_start(["/usr/bin/python3", "/x.pyz"], [], "hdr")
 
 
 def test_write_config_modes_and_comparison(layout):
@@ -162,7 +176,7 @@ def test_start_script_exports_chosen_credentials_byte_for_byte(tmp_path):
     creds = tmp_path / "creds"
     creds.mkdir()
     (creds / "tok").write_text("s3cr3t 'x' $y\n\n")
-    text = r.render_start("/usr/bin/env", "-0", [], "hdr", {"API_TOKEN": "tok"})
+    text = r.render_start(["/usr/bin/env", "-0"], [], "hdr", {"API_TOKEN": "tok"})
     script = tmp_path / "start"
     script.write_text(text.replace('exec /usr/bin/env -0 "$@"', 'exec printf %s "$API_TOKEN"'))
     out = subprocess.run(["/bin/sh", str(script)], env={"CREDENTIALS_DIRECTORY": str(creds)},

@@ -56,6 +56,37 @@ def test_inspect_plain_zipapp_and_garbage(tmp_path):
         _shiv.inspect(str(empty))
 
 
+def test_inspect_pex_by_its_pex_info_whatever_its_name(tmp_path):
+    pex = tmp_path / "demo.pyz"  # the name says pyz; PEX-INFO says pex
+    with zipfile.ZipFile(str(pex), "w") as zf:
+        zf.writestr("__main__.py", "print(1)")
+        zf.writestr("PEX-INFO", json.dumps({"pex_hash": "f00d", "entry_point": "app:main", "includes_tools": True,
+                                            "build_properties": {"pex_version": "2.105.2"}}))
+    assert _shiv.inspect(str(pex)) == {"kind": "pex", "build_id": "f00d", "entry_point": "app:main", "shebang": None,
+                                       "includes_tools": True, "pex_version": "2.105.2"}
+    with zipfile.ZipFile(str(pex), "w") as zf:
+        zf.writestr("__main__.py", "print(1)")
+        zf.writestr("PEX-INFO", json.dumps({"code_hash": "c0de"}))
+    info = _shiv.inspect(str(pex))
+    assert (info["kind"], info["build_id"], info["includes_tools"]) == ("pex", "c0de", False)
+    with zipfile.ZipFile(str(pex), "w") as zf:
+        zf.writestr("PEX-INFO", "{not json")
+    with pytest.raises(_shiv.ZipappError, match="PEX-INFO is not JSON"):
+        _shiv.inspect(str(pex))
+
+
+def test_the_pex_venv_is_built_by_the_pex_itself_inside_the_release():
+    release = "/opt/zipapp/demo/releases/1.0.0"
+    venv = _shiv.pex_venv_dir(release)
+    assert venv == release + "/venv"
+    assert os.path.dirname(_shiv.pex_venv_marker(release)) == release
+    cmd = _shiv.pex_venv_command("/usr/bin/python3", release + "/demo.pyz", venv)
+    assert cmd[:3] == ["/usr/bin/python3", release + "/demo.pyz", "venv"] and cmd[-1] == venv
+    assert "--site-packages-copies" in cmd and "--compile" in cmd
+    env = _shiv.pex_venv_env(release + "/.pex-root")
+    assert env["PEX_TOOLS"] == "1" and env["PEX_ROOT"] == release + "/.pex-root"
+
+
 def test_extract_command_uses_the_pyz_bootstrap_and_is_readable_under_umask_077(tmp_path):
     pyz = make_shiv(str(tmp_path / "demo.pyz"))
     root = str(tmp_path / "shiv")
