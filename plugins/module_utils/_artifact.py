@@ -185,7 +185,8 @@ def existing_ancestor(path):
     return cur
 
 
-def _fsync_dir(path):
+def fsync_dir(path):
+    """fsync a directory (a rename in it is durable once this returns); errors are ignored."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -286,7 +287,7 @@ def place(tmp, dest, mode=0o644, dir_mode=0o755):
                 os.unlink(tmp2)
             raise
         os.unlink(tmp)
-    _fsync_dir(dest_dir)
+    fsync_dir(dest_dir)
 
 
 def ensure(url, dest, checksum, timeout=60, headers=None, validate_certs=True, mode=0o644, dir_mode=0o755,

@@ -46,6 +46,7 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     SUMS_MAX_BYTES,
+    fsync_dir,
     makedirs,
     parse_sums_line,
     sha256_file,
@@ -207,7 +208,7 @@ class DirTarget(object):
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
 
     def put_sums(self, sums_name, text, token):
         fd, tmp = self._tmp(".zipapp-sums-")
@@ -221,20 +222,7 @@ class DirTarget(object):
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        _fsync_dir(self.path)
-
-
-def _fsync_dir(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        fsync_dir(self.path)
 
 
 class HttpTarget(object):

@@ -28,7 +28,7 @@ import subprocess
 import tarfile
 import tempfile
 
-from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import _fsync_dir, makedirs
+from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import fsync_dir, makedirs
 
 VERSION_RE = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)((?:a|b|rc)[0-9]+)?")
 MODULE_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -286,7 +286,7 @@ def install(src, home, version, imports=DEFAULT_IMPORTS, user=None, dir_mode=0o7
                 raise PythonInstallError("%s appeared while Python %s was being installed; it was left alone"
                                          % (home, version))
             raise
-        _fsync_dir(parent)
+        fsync_dir(parent)
         done = True
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -34,6 +34,7 @@ import shutil
 import tempfile
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _shiv
+from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import fsync_dir
 
 RECORD = "release.json"
 CONFIG_RE = re.compile(r"config\.([0-9]+)")
@@ -80,19 +81,6 @@ class Layout(object):
 
 def now_utc():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def fsync_dir(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def write_file(path, data, mode):

@@ -33,7 +33,7 @@ class ZipappError(Exception):
 
 
 def inspect(path):
-    """Describe the zipapp at ``path``: kind (shiv or zipapp), build id, entry point, shebang."""
+    """Describe the zipapp at ``path``: kind (pex, shiv or zipapp), build id, entry point, shebang."""
     try:
         with open(path, "rb") as f:
             head = f.read(256)
@@ -46,10 +46,7 @@ def inspect(path):
     with zf:
         names = set(zf.namelist())
         if "PEX-INFO" in names:
-            try:
-                pex_info = json.loads(zf.read("PEX-INFO").decode("utf-8"))
-            except ValueError as e:
-                raise ZipappError("%s: PEX-INFO is not JSON: %s" % (path, e))
+            pex_info = _json_member(zf, "PEX-INFO", path)
             return {
                 "kind": "pex",
                 "build_id": pex_info.get("pex_hash") or pex_info.get("code_hash"),
@@ -59,10 +56,7 @@ def inspect(path):
                 "pex_version": (pex_info.get("build_properties") or {}).get("pex_version"),
             }
         if "environment.json" in names and any(n.startswith("_bootstrap/") for n in names):
-            try:
-                env = json.loads(zf.read("environment.json").decode("utf-8"))
-            except ValueError as e:
-                raise ZipappError("%s: environment.json is not JSON: %s" % (path, e))
+            env = _json_member(zf, "environment.json", path)
             return {
                 "kind": "shiv",
                 "build_id": env.get("build_id"),
@@ -73,6 +67,13 @@ def inspect(path):
         if "__main__.py" in names:
             return {"kind": "zipapp", "build_id": None, "entry_point": "__main__.py", "shebang": shebang}
     raise ZipappError("%s has neither shiv's environment.json nor a __main__.py: not a runnable zipapp" % path)
+
+
+def _json_member(zf, member, path):
+    try:
+        return json.loads(zf.read(member).decode("utf-8"))
+    except ValueError as e:
+        raise ZipappError("%s: %s is not JSON: %s" % (path, member, e))
 
 
 def cache_dir(shiv_root, pyz_path, build_id):
