@@ -22,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 import os
 import stat
@@ -98,14 +99,17 @@ print(json.dumps({"cache": str(target)}))
 """
 
 
-def pex_venv_dir(release_dir):
-    """Where a pex release gets its venv (inside the release: pruned with it, read-only to the app)."""
-    return os.path.join(release_dir, "venv")
+def pex_venv_dir(release_dir, python):
+    """Where a pex release gets its venv for ``python``: inside the release (pruned with it, read-only to the
+    app), one per interpreter, so a release moved to another interpreter never has its live venv rebuilt
+    under the running app."""
+    digest = hashlib.sha256(python.encode("utf-8")).hexdigest()[:12]
+    return os.path.join(release_dir, "venv-%s" % digest)
 
 
-def pex_venv_marker(release_dir):
+def pex_venv_marker(venv):
     """Written once the venv is complete: a venv without it is half built and is built again."""
-    return os.path.join(release_dir, ".venv-complete")
+    return os.path.join(os.path.dirname(venv), ".%s-complete" % os.path.basename(venv))
 
 
 def pex_venv_command(python, pex_path, venv):

@@ -27,7 +27,7 @@ description:
     compiles its pycs (reusing the live release's pycs for files that did not change), with modes that leave
     it readable by the service's dynamic user whatever root's umask is.
   - A C(.pex) (recognised by its C(PEX-INFO), whatever its name) gets a venv built once inside the release,
-    C(<root>/<name>/releases/<version>/venv), by the pex's own tools (C(PEX_TOOLS=1 python app.pex venv);
+    C(<root>/<name>/releases/<version>/venv-<hash of the interpreter's path>) (one per interpreter), by the pex's own tools (C(PEX_TOOLS=1 python app.pex venv);
     the pex must be built with C(--include-tools)), with the distributions copied in and compiled; the start
     scripts run the venv's C(pex) script, with C(PEX_ROOT) in the unit's state directory.
   - Writes the release's config (env file, start script, credentials, unit files) into a new
@@ -320,8 +320,8 @@ def inspect_zipapp(module, pyz):
 def prepare_pex(module, layout, version, python, info):
     """Build the pex's venv inside the release (once); return (venv info, changed)."""
     release_dir = layout.release(version)
-    venv = _shiv.pex_venv_dir(release_dir)
-    marker = _shiv.pex_venv_marker(release_dir)
+    venv = _shiv.pex_venv_dir(release_dir, python)
+    marker = _shiv.pex_venv_marker(venv)
     result = dict(venv=venv, build_id=info["build_id"], built=False)
     if os.path.isfile(os.path.join(venv, "pex")) and os.path.exists(marker):
         return result, False
@@ -332,7 +332,7 @@ def prepare_pex(module, layout, version, python, info):
     result["built"] = True
     if module.check_mode:
         return result, True
-    pex_root = os.path.join(release_dir, ".pex-root")
+    pex_root = venv + ".pex-root"
     for leftover in (venv, pex_root):  # of a run that was killed
         shutil.rmtree(leftover, ignore_errors=True)
     t0 = time.time()
@@ -345,7 +345,7 @@ def prepare_pex(module, layout, version, python, info):
         module.fail_json(msg="building the venv of the pex %s with %s failed (rc=%d): %s; nothing live was changed"
                          % (layout.pyz(version), python, rc, (err or out).strip()[-2000:]))
     _shiv.make_readable(venv)
-    rel.write_file(marker, json.dumps({"seconds": result["venv_seconds"]}) + "\n", 0o644)
+    rel.write_file(marker, json.dumps({"python": python, "seconds": result["venv_seconds"]}) + "\n", 0o644)
     return result, True
 
 

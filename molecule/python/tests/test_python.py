@@ -123,20 +123,26 @@ PEX_APP = "demopex"
 PEX_RELEASE = "/opt/zipapp/%s/releases/1.0.0" % PEX_APP
 
 
+def pex_venv(host):
+    """The release's venv (venv-<hash of the interpreter path>): exactly one, for /usr/bin/python3."""
+    venvs = host.check_output("cd %s && ls -d venv-*" % PEX_RELEASE).split()
+    assert len(venvs) == 1, venvs
+    return "%s/%s" % (PEX_RELEASE, venvs[0])
+
+
 def test_the_pex_release_has_a_complete_read_only_venv_and_no_pex_root(host):
     record = json.loads(host.file(PEX_RELEASE + "/release.json").content_string)
     assert record["kind"] == "pex"
-    venv = host.file(PEX_RELEASE + "/venv")
-    assert venv.is_directory and venv.user == "root" and not venv.mode & 0o022
-    assert host.file(PEX_RELEASE + "/.venv-complete").exists
-    assert not host.file(PEX_RELEASE + "/.pex-root").exists
+    venv = pex_venv(host)
+    assert host.file(venv).is_directory and host.file(venv).user == "root" and not host.file(venv).mode & 0o022
+    marker = "%s/.%s-complete" % (PEX_RELEASE, os.path.basename(venv))
+    assert json.loads(host.file(marker).content_string)["python"] == "/usr/bin/python3"
+    assert host.check_output("find %s -maxdepth 1 -name '*pex-root*'" % PEX_RELEASE) == ""
     # readable by everyone although root's umask was 077, writable by nobody but root
-    writable = host.check_output("find %s/venv ! -type l -perm /022 | head -3" % PEX_RELEASE)
-    assert writable == ""
-    unreadable = host.check_output("find %s/venv ! -type l ! -perm -004 | head -3" % PEX_RELEASE)
-    assert unreadable == ""
+    assert host.check_output("find %s ! -type l -perm /022 | head -3" % venv) == ""
+    assert host.check_output("find %s ! -type l ! -perm -004 | head -3" % venv) == ""
     start = host.file("/opt/zipapp/%s/current/config/start" % PEX_APP).content_string
-    assert "exec %s/venv/pex serve" % PEX_RELEASE in start
+    assert "exec %s/pex serve" % venv in start
 
 
 def test_the_pex_app_runs_from_its_venv_as_its_dynamic_user(host):
@@ -147,7 +153,7 @@ def test_the_pex_app_runs_from_its_venv_as_its_dynamic_user(host):
     # systemd's registry of dynamic users names the uid after the app (User=<name> with DynamicUser=yes)
     assert host.file("/run/systemd/dynamic-uid/direct:%d" % uid).linked_to == "/run/systemd/dynamic-uid/" + PEX_APP
     cmdline = host.file("/proc/%d/cmdline" % pid).content.split(b"\0")
-    assert (PEX_RELEASE + "/venv/pex").encode() in cmdline
+    assert (pex_venv(host) + "/pex").encode() in cmdline
     environ = dict(kv.split(b"=", 1) for kv in host.file("/proc/%d/environ" % pid).content.split(b"\0") if b"=" in kv)
     assert environ[b"PEX_ROOT"] == b"/var/lib/%s/.pex" % PEX_APP.encode()
 

@@ -77,9 +77,13 @@ def test_inspect_pex_by_its_pex_info_whatever_its_name(tmp_path):
 
 def test_the_pex_venv_is_built_by_the_pex_itself_inside_the_release():
     release = "/opt/zipapp/demo/releases/1.0.0"
-    venv = _shiv.pex_venv_dir(release)
-    assert venv == release + "/venv"
-    assert os.path.dirname(_shiv.pex_venv_marker(release)) == release
+    venv = _shiv.pex_venv_dir(release, "/usr/bin/python3")
+    assert os.path.dirname(venv) == release and os.path.basename(venv).startswith("venv-")
+    assert venv == _shiv.pex_venv_dir(release, "/usr/bin/python3")
+    # another interpreter, another venv: the live one is never rebuilt under the running app
+    assert venv != _shiv.pex_venv_dir(release, "/opt/python/3.13.5/bin/python3.13")
+    marker = _shiv.pex_venv_marker(venv)
+    assert os.path.dirname(marker) == release and marker != venv
     cmd = _shiv.pex_venv_command("/usr/bin/python3", release + "/demo.pyz", venv)
     assert cmd[:3] == ["/usr/bin/python3", release + "/demo.pyz", "venv"] and cmd[-1] == venv
     assert "--site-packages-copies" in cmd and "--compile" in cmd
