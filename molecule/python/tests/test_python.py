@@ -10,6 +10,8 @@
 - the example app runs on the CPython built from source and answers on 127.0.0.1
 - the example app built as a pex runs from the venv built in its release, as its dynamic user, with PEX_ROOT
   in its state directory, and answers on 127.0.0.1
+- the build with a cp311 wheel (orjson) was refused on 3.13 and 1.0.0 still serves; on a 3.11 distribution
+  Python the same build runs, on another one it left nothing
 """
 
 import json
@@ -163,3 +165,27 @@ def test_the_pex_app_answers_on_loopback(host):
     assert health["status"] == "ok"
     assert health["version"] == "1.0.0"
     assert health["python"] == host.check_output("/usr/bin/python3 -c 'import platform; print(platform.python_version())'")
+
+
+def system_minor(host):
+    return host.check_output("/usr/bin/python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'")
+
+
+def test_the_cp311_build_was_refused_on_3_13_and_1_0_0_still_serves(host):
+    assert host.file("/opt/zipapp/%s/current" % APP).linked_to == "/opt/zipapp/%s/releases/1.0.0" % APP
+    pid = int(host.check_output("systemctl show -P MainPID %s.service" % APP))
+    assert "/releases/1.0.0/" in host.file("/proc/%d/cmdline" % pid).content.decode("utf-8", "replace")
+    audit = [json.loads(line) for line in host.file("/opt/zipapp/%s/audit.log" % APP).content_string.splitlines()]
+    assert not any(e.get("version") == "1.1.0-orjson" and e.get("result") == "ok" for e in audit), audit
+
+
+def test_the_cp311_build_runs_only_on_a_3_11_distribution_python(host):
+    unit = host.run("systemctl cat demonative.service")
+    if system_minor(host) == "3.11":
+        assert unit.rc == 0
+        health = json.loads(host.check_output("curl -fsS --max-time 10 http://127.0.0.1:%d/health" % (PORT + 2)))
+        assert health["version"] == "1.1.0+orjson" and health["python"].startswith("3.11.")
+    else:
+        # refused before anything went live: no unit, no current link
+        assert unit.rc != 0
+        assert not host.file("/opt/zipapp/demonative/current").exists
