@@ -72,17 +72,21 @@ all:
 INV
 }
 
-# wait_python_fixtures: until the background build started by scripts/setup is done (bounded: 30 min).
+# wait_python_fixtures: until the background builds scripts/setup started for the python role's scenario are
+# done: the Python runtimes (.cache/python-fixtures) and the example's pex and orjson builds (bounded: 30 min).
 wait_python_fixtures() {
-  local rc=$ZIPAPP_CACHE/python-fixtures.rc i
-  for i in $(seq 1800); do
-    [ -s "$rc" ] && break
-    sleep 1
+  local job rc i
+  for job in python-fixtures example-extras; do
+    rc=$ZIPAPP_CACHE/$job.rc
+    for i in $(seq 1800); do
+      [ -s "$rc" ] && break
+      sleep 1
+    done
+    if [ "$(cat "$rc" 2>/dev/null)" != 0 ]; then
+      tail -n 40 "$ZIPAPP_CACHE/$job.log" >&2
+      echo "the background build $job failed (or did not finish in 30 min): $ZIPAPP_CACHE/$job.log" >&2
+      return 1
+    fi
+    tail -n 1 "$ZIPAPP_CACHE/$job.log"
   done
-  if [ "$(cat "$rc" 2>/dev/null)" != 0 ]; then
-    tail -n 40 "$ZIPAPP_CACHE/python-fixtures.log" >&2
-    echo "building the Python fixtures failed (or did not finish in 30 min)" >&2
-    return 1
-  fi
-  tail -n 1 "$ZIPAPP_CACHE/python-fixtures.log"
 }
