@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
+from ansible_collections.containerless.zipapp.plugins.module_utils._digest import sha256_file
 
 CHUNK = 1024 * 1024
 SUMS_MAX_BYTES = 4 * 1024 * 1024
@@ -164,14 +165,6 @@ def resolve_sha256(checksum, url, timeout=30, headers=None, validate_certs=True,
     if digest:
         return digest
     return sums_lookup(fetch_text(sums_url, timeout, headers, validate_certs, s3), url_file_name(url), sums_url)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def existing_ancestor(path):

@@ -30,7 +30,6 @@ __metaclass__ = type
 
 import errno
 import fcntl
-import hashlib
 import os
 import re
 import tempfile
@@ -44,6 +43,7 @@ except ImportError:  # pragma: no cover
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
+from ansible_collections.containerless.zipapp.plugins.module_utils._digest import sha256_stream
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     SUMS_MAX_BYTES,
     fsync_dir,
@@ -263,13 +263,10 @@ class HttpTarget(object):
         resp = self._request(self.url(name))
         if resp is None:
             return None
-        h = hashlib.sha256()
         try:
-            for chunk in iter(lambda: resp.read(CHUNK), b""):
-                h.update(chunk)
+            return sha256_stream(resp)
         finally:
             resp.close()
-        return h.hexdigest()
 
     def read_sums(self, sums_name):
         resp = self._request(self.url(sums_name))

@@ -19,14 +19,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
 import re
 import sys
+
+from ansible_collections.containerless.zipapp.plugins.module_utils._digest import sha256_stream
 
 SETTINGS = ("endpoint_url", "region", "access_key", "secret_key", "session_token", "profile")
 SECRET_SETTINGS = frozenset(["secret_key", "session_token"])
 BUCKET_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,254}")
-CHUNK = 1024 * 1024
 
 
 class S3Error(Exception):
@@ -238,13 +238,10 @@ def object_sha256(client, bucket, key, info=None):
     if recorded and re.fullmatch(r"[0-9a-f]{64}", recorded):
         return recorded
     stream, _length = open_object(client, bucket, key)
-    h = hashlib.sha256()
     try:
-        for chunk in iter(lambda: stream.read(CHUNK), b""):
-            h.update(chunk)
+        return sha256_stream(stream)
     finally:
         stream.close()
-    return h.hexdigest()
 
 
 def put_object(client, bucket, key, body, sha256=None, content_type="application/octet-stream",

@@ -187,21 +187,6 @@ def test_http_put_refused_by_the_server(artifact, repo):
 
 # --- S3 target (moto's in-process mock) ------------------------------------------------------------
 
-@pytest.fixture
-def bucket(monkeypatch):
-    moto = pytest.importorskip("moto")
-    boto3 = pytest.importorskip("boto3")
-    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with moto.mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="artifacts")
-        yield client
-
-
 def test_publish_to_s3(artifact, bucket):
     r = p.publish(artifact, "s3://artifacts/demoapp/")
     assert r["url"] == "s3://artifacts/demoapp/app-1.0.pyz" and r["uploaded"]

@@ -69,21 +69,6 @@ def test_a_missing_boto3_names_what_to_install(monkeypatch):
         a.fetch_text("s3://bucket/SHA256SUMS")
 
 
-@pytest.fixture
-def bucket(monkeypatch):
-    moto = pytest.importorskip("moto")
-    boto3 = pytest.importorskip("boto3")
-    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with moto.mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="artifacts")
-        yield client
-
-
 def test_download_and_checksum_from_s3(bucket, tmp_path):
     payload = b"pyz" * 100000
     digest = hashlib.sha256(payload).hexdigest()
