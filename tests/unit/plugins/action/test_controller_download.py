@@ -107,18 +107,12 @@ def run_module(args, task_vars):
 
 
 @pytest.fixture
-def s3_bucket(monkeypatch):
-    moto = pytest.importorskip("moto")
-    boto3 = pytest.importorskip("boto3")
-    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with moto.mock_aws():
-        client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="AK", aws_secret_access_key="SK")
-        client.create_bucket(Bucket="artifacts")
-        client.put_object(Bucket="artifacts", Key="app-1.pyz", Body=PAYLOAD)
-        client.put_object(Bucket="artifacts", Key="SHA256SUMS", Body=("%s  app-1.pyz\n" % SHA).encode())
-        yield client
+def s3_bucket(s3_mock):
+    """The mock S3 bucket (tests/unit/conftest.py) holding app-1.pyz and its SHA256SUMS; the credentials come
+    from the task's variables only."""
+    s3_mock.put_object(Bucket="artifacts", Key="app-1.pyz", Body=PAYLOAD)
+    s3_mock.put_object(Bucket="artifacts", Key="SHA256SUMS", Body=("%s  app-1.pyz\n" % SHA).encode())
+    yield s3_mock
 
 
 S3_VARS = {"zipapp_s3_access_key": "AK", "zipapp_s3_secret_key": "SK"}
