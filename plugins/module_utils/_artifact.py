@@ -32,9 +32,8 @@ except ImportError:  # pragma: no cover
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
-from ansible_collections.containerless.zipapp.plugins.module_utils._digest import sha256_file
+from ansible_collections.containerless.zipapp.plugins.module_utils._digest import CHUNK, sha256_file
 
-CHUNK = 1024 * 1024
 SUMS_MAX_BYTES = 4 * 1024 * 1024
 HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 

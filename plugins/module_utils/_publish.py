@@ -43,16 +43,14 @@ except ImportError:  # pragma: no cover
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
-from ansible_collections.containerless.zipapp.plugins.module_utils._digest import sha256_stream
+from ansible_collections.containerless.zipapp.plugins.module_utils._digest import CHUNK, sha256_file, sha256_stream
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     SUMS_MAX_BYTES,
     fsync_dir,
     makedirs,
     parse_sums_line,
-    sha256_file,
 )
 
-CHUNK = 1024 * 1024
 FILE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,200}")
 
 
