@@ -5,4 +5,5 @@ from demoapp import views
 urlpatterns = [
     path("", views.index, name="index"),
     path("health", views.health, name="health"),
+    path("slow", views.slow, name="slow"),
 ]

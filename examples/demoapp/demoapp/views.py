@@ -1,7 +1,8 @@
 import os
 import platform
+import time
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -39,3 +40,17 @@ def health(request):
         },
         status=status,
     )
+
+
+@require_safe
+def slow(request):
+    """Answer after ``?ms=`` milliseconds (at most 10 s): a request that is in flight while a release
+    switches (the bench's load probe). Only with DEMOAPP_SLOW_ENDPOINT=1, else 404."""
+    if os.environ.get("DEMOAPP_SLOW_ENDPOINT") != "1":
+        raise Http404("no slow endpoint")
+    try:
+        ms = min(max(int(request.GET.get("ms", "1000")), 0), 10000)
+    except ValueError:
+        ms = 1000
+    time.sleep(ms / 1000.0)
+    return JsonResponse({"status": "ok", "version": VERSION, "slept_ms": ms, "pid": os.getpid()})
