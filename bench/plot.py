@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Plot the probe across one upgrade, naive restart vs socket-activated switch (bench/results -> PNG).
+"""Plot the probe across one upgrade, naive restart vs the handover (bench/results -> PNG).
 
     bench/plot.py bench/results [ROUND] [OUT.png]
 """
@@ -26,7 +26,7 @@ def main():
     out = sys.argv[3] if len(sys.argv) > 3 else os.path.join(results, "upgrade-probe.png")
     fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
     titles = {"naive": "naive: download + symlink + systemctl restart (no socket)",
-              "zipapp": "containerless.zipapp: socket-activated switch, pre-extracted cache"}
+              "zipapp": "containerless.zipapp: handover on one socket (the new release boots beside the old)"}
     for ax, variant in zip(axes, ("naive", "zipapp")):
         rows = load(os.path.join(results, "probe-%s-round%s.csv" % (variant, number)))
         ok = [(t, lat * 1000) for t, lat, status, _ in rows if status == 200]
