@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import current_owner, is_dead
+from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import run_locked
 
 MODULE = "containerless.zipapp.zipapp_lock"
 
@@ -18,11 +18,12 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
+
+        def execute(module_args):
+            return self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
+
         if args.get("state", "acquired") == "acquired":
-            args["owner"] = current_owner(args.get("version"))
-        outcome = self._execute_module(module_name=MODULE, module_args=dict(args), task_vars=task_vars)
-        if outcome.get("locked") and is_dead(outcome.get("lock_held_by")):
-            args["dead_owner"] = outcome["lock_held_by"].get("run_id")
-            outcome = self._execute_module(module_name=MODULE, module_args=dict(args), task_vars=task_vars)
-        result.update(outcome)
+            result.update(run_locked(execute, args, args.get("version")))
+        else:
+            result.update(execute(args))
         return result

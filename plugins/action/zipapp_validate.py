@@ -22,6 +22,7 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._validate imp
     unknown_variables,
 )
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML has it
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Variables read by the collection's playbooks rather than by a role.
 PLAYBOOK_VARIABLES = frozenset(["zipapp_hosts", "zipapp_serial", "zipapp_max_fail_percentage"])
@@ -34,7 +35,7 @@ def collection_variables(root=COLLECTION_ROOT):
     names = set(PLAYBOOK_VARIABLES) | ROLE_FACTS
     for spec_file in glob.glob(os.path.join(root, "roles", "*", "meta", "argument_specs.yml")):
         with open(spec_file) as f:
-            specs = (yaml.safe_load(f) or {}).get("argument_specs") or {}
+            specs = (yaml.load(f, Loader=SAFE_LOADER) or {}).get("argument_specs") or {}
         for entry in specs.values():
             names.update((entry.get("options") or {}).keys())
     return names

@@ -21,16 +21,41 @@ options:
     default: /opt/zipapp
 """
 
-    # Steps of a deploy that run under the run lock zipapp_release or zipapp_lock took.
+    # A step of a deploy that runs under the app's deploy lock.
     LOCK = r"""
 options:
   lock_run_id:
     description:
-      - The run that holds the app's deploy lock; the module refuses to change anything for another one.
+      - The run that holds the app's deploy lock (a step of a deploy); the module refuses to change anything
+        for another one.
     type: str
 """
 
-    # The health checks of the canary and of the live service.
+    # A module that takes the app's deploy lock (module_utils/_lock.py OPTIONS), with LOCK: without
+    # lock_run_id it takes the lock for this run.
+    LOCK_TAKE = r"""
+options:
+  lock_owner:
+    description: Who takes the lock (controller host, pid, run id, user, version); set by the action plugin.
+    type: dict
+  lock_dead_owner:
+    description: Run id of a lock owner the controller found dead; that lock is broken (set by the action plugin).
+    type: str
+  lock_timeout:
+    description: Seconds to wait for a deploy lock held by another run.
+    type: int
+    default: 0
+  lock_lease:
+    description: Seconds after which a lock is considered abandoned and broken with a warning.
+    type: int
+    default: 3600
+  lock_break:
+    description: Break a lock held by another run (with a warning).
+    type: bool
+    default: false
+"""
+
+    # The health checks of the canary and of a new instance.
     HEALTH = r"""
 options:
   timeout:

@@ -33,6 +33,7 @@ from ansible.module_utils.urls import open_url
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
 from ansible_collections.containerless.zipapp.plugins.module_utils._digest import CHUNK, sha256_file
+from ansible_collections.containerless.zipapp.plugins.module_utils._fs import fsync_dir  # noqa: F401 (its API too)
 
 SUMS_MAX_BYTES = 4 * 1024 * 1024
 HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -175,20 +176,6 @@ def existing_ancestor(path):
             break
         cur = parent
     return cur
-
-
-def fsync_dir(path):
-    """fsync a directory (a rename in it is durable once this returns); errors are ignored."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def makedirs(path, mode=0o755):

@@ -32,6 +32,17 @@ import time
 
 LOCK_DIR = "/run/zipapp"
 
+# The deploy lock's options, shared by every module that takes it or works under it (documented in the
+# doc fragment containerless.zipapp.app.lock).  lock_owner and lock_dead_owner are set by the action plugins.
+OPTIONS = dict(
+    lock_owner=dict(type="dict"),
+    lock_dead_owner=dict(type="str"),
+    lock_run_id=dict(type="str"),
+    lock_timeout=dict(type="int", default=0),
+    lock_lease=dict(type="int", default=3600),
+    lock_break=dict(type="bool", default=False),
+)
+
 
 class LockError(Exception):
     """The lock is held by someone else (``owner``) and could not be taken in time."""
@@ -114,6 +125,28 @@ def acquire(name, owner, timeout=0, lease=3600, break_lock=False, base=LOCK_DIR,
             json.dump(data, f, sort_keys=True)
         os.rename(tmp, os.path.join(lock, "owner.json"))
         return warnings
+
+
+def take(name, params, base=LOCK_DIR):
+    """Take the run lock for ``params["lock_owner"]`` (the lock OPTIONS of a module); returns
+    ``(run_id, warnings)``.  A lock whose owner the controller found dead (``lock_dead_owner``) is broken.
+    Raises LockError, with a message that says how to wait or break it."""
+    owner = dict(params["lock_owner"] or {})
+    if not owner.get("run_id"):
+        raise LockError("lock_owner.run_id is required to take the deploy lock (the action plugin sets it)")
+    dead = params.get("lock_dead_owner")
+    held = read_owner(name, base)
+    brk = params.get("lock_break") or bool(dead and held and held.get("run_id") == dead)
+    try:
+        warnings = acquire(name, owner, timeout=params.get("lock_timeout") or 0,
+                           lease=params.get("lock_lease") or 3600, break_lock=brk, base=base)
+    except LockError as e:
+        raise LockError("%s; set zipapp_lock_timeout to wait, or zipapp_lock_break: true to break it "
+                        "(nothing was changed)" % e, e.owner)
+    if dead and brk:
+        warnings = ["the run that held the deploy lock of %s is gone from this controller: %s"
+                    % (name, "; ".join(warnings))]
+    return owner["run_id"], warnings
 
 
 def check_held(name, run_id, base=LOCK_DIR):

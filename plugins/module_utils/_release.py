@@ -33,8 +33,8 @@ import shlex
 import shutil
 import tempfile
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _shiv
-from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import fsync_dir
+from ansible_collections.containerless.zipapp.plugins.module_utils import _lock, _shiv
+from ansible_collections.containerless.zipapp.plugins.module_utils._fs import fsync_dir
 
 RECORD = "release.json"
 CONFIG_RE = re.compile(r"config\.([0-9]+)")
@@ -274,14 +274,22 @@ def default_manifest(name, units):
 
 
 def read_manifest(layout, version, config, name):
+    """The manifest stored with a config (see ``_plan.plan()``); one written by an older version of the
+    collection (no handover, no unit specs) gets the keys it lacks."""
+    manifest = None
     data = read_bytes(os.path.join(layout.config_dir(version, config), MANIFEST)) if version and config else None
     if data:
         try:
-            return json.loads(data.decode("utf-8"))
+            manifest = json.loads(data.decode("utf-8"))
         except ValueError:
-            pass
-    units_dir = os.path.join(layout.config_dir(version, config), "units") if version and config else None
-    return default_manifest(name, os.listdir(units_dir) if units_dir and os.path.isdir(units_dir) else [])
+            manifest = None
+    if manifest is None:
+        units_dir = os.path.join(layout.config_dir(version, config), "units") if version and config else None
+        manifest = default_manifest(name, os.listdir(units_dir) if units_dir and os.path.isdir(units_dir) else [])
+    manifest.setdefault("handover", [])
+    manifest.setdefault("target", "")
+    manifest.setdefault("specs", [])
+    return manifest
 
 
 def config_differences(old, new):
@@ -403,6 +411,20 @@ def mark_failed(layout, version, reason):
     return True
 
 
+def mark_healthy(layout, version, config):
+    """Record that ``config`` of ``version`` passed its checks and served: it needs no canary again."""
+    record = read_record(layout, version)
+    if record is None or config in (record.get("healthy") or {}):
+        return False
+    record.setdefault("healthy", {})[config] = now_utc()
+    write_record(layout, version, record)
+    return True
+
+
+def is_healthy(layout, version, config):
+    return config in ((read_record(layout, version) or {}).get("healthy") or {})
+
+
 def clear_failed(layout, version):
     record = read_record(layout, version)
     if record and record.pop("failed", None):
@@ -426,6 +448,18 @@ def append_audit(layout, entry):
     return True
 
 
+def end_failed(layout, run_id, entry, failed_version=None):
+    """The end of a deploy step that failed with the deploy lock held: the failed release (one this run
+    created) is marked failed, one audit line records the failure, and the lock is given back."""
+    if failed_version:
+        mark_failed(layout, failed_version, entry.get("message") or "the deploy failed")
+    owner = _lock.read_owner(layout.name)
+    if owner and owner.get("run_id") == run_id:
+        entry = dict(entry, user=owner.get("user"), controller=owner.get("host"))
+    append_audit(layout, dict(entry, run_id=run_id))
+    _lock.release(layout.name, run_id)
+
+
 def prune(layout, keep, check_mode=False):
     """Remove releases beyond ``keep`` and their shiv caches; return the removed versions."""
     doomed, kept = prune_plan(layout, keep)
@@ -445,6 +479,10 @@ def prune(layout, keep, check_mode=False):
         doomed_dir = os.path.join(layout.releases, ".removing-%s" % r["version"])
         os.rename(layout.release(r["version"]), doomed_dir)
         shutil.rmtree(doomed_dir, ignore_errors=True)
+    if removed and not check_mode and os.path.isdir(layout.shiv):
+        # the directories of the store that no cache left links to go too
+        caches = [os.path.join(layout.shiv, d) for d in os.listdir(layout.shiv) if not d.startswith(".")]
+        _shiv.collect_store(layout.shiv, [c for c in caches if os.path.isdir(c)])
     return removed
 
 

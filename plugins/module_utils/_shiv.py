@@ -1,21 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) containerless.zipapp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Inspect a zipapp, pre-extract a shiv zipapp's cache and build a pex's venv, without running the app.
+"""A shiv zipapp's cache, pre-extracted and compiled as root, without running the app.
 
 This is a private module_utils file: its interface may change without notice.
 
 A shiv ``.pyz`` extracts its ``site-packages`` on first start into
 ``<SHIV_ROOT>/<resolved pyz file name>_<build_id>/site-packages``; when that directory exists, shiv
 takes no lock and writes nothing.  So root extracts it once per release, into a cache root that the
-service only reads, by calling the pyz's own ``_bootstrap.extract_site_packages`` (zipimport, the
-target interpreter, ``-I -S``) -- the app itself never runs -- and compiles its pycs, reusing those
-of the previous release for unchanged files.  Modes are set explicitly, so a root umask of 077 still
-leaves the tree readable by the service's dynamic user.
-
-A ``.pex`` (detected from its ``PEX-INFO``, not from its name) gets a venv built once per release with
-the pex's own tools (``PEX_TOOLS=1 python app.pex venv``) inside the release directory; the service runs
-the venv's ``pex`` script, so the app never needs a writable ``PEX_ROOT``.
+service only reads, the way shiv's own bootstrap does (every member under ``site-packages``, with its
+mode), staged in ``<cache>.tmp`` and renamed into place.  What did not change is not written again: a
+big directory of ``site-packages`` equal to one an earlier release had (Django, say) is shared through
+the app's store (see ``extract()``), and a file equal to the live release's copy is hard-linked from it,
+in both cases with its compiled pycs.  The rest is compiled by the target interpreter as "unchecked
+hash" pycs while it is extracted (the tree never changes, so Python need not stat or hash the sources to
+trust them).  Modes are set explicitly, so a root umask of 077 still leaves the tree readable by the
+service's dynamic user.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,105 +25,21 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import shutil
 import stat
+import struct
+import subprocess
 import zipfile
 
-
-class ZipappError(Exception):
-    """The file is not a usable zipapp."""
-
-
-def inspect(path):
-    """Describe the zipapp at ``path``: kind (pex, shiv or zipapp), build id, entry point, shebang."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(256)
-        zf = zipfile.ZipFile(path)
-    except (IOError, OSError, zipfile.BadZipfile) as e:
-        raise ZipappError("%s is not a zip application: %s" % (path, e))
-    shebang = None
-    if head.startswith(b"#!"):
-        shebang = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    with zf:
-        names = set(zf.namelist())
-        if "PEX-INFO" in names:
-            pex_info = _json_member(zf, "PEX-INFO", path)
-            return {
-                "kind": "pex",
-                "build_id": pex_info.get("pex_hash") or pex_info.get("code_hash"),
-                "entry_point": pex_info.get("entry_point") or pex_info.get("script"),
-                "shebang": shebang,
-                "includes_tools": bool(pex_info.get("includes_tools")),
-                "pex_version": (pex_info.get("build_properties") or {}).get("pex_version"),
-            }
-        if "environment.json" in names and any(n.startswith("_bootstrap/") for n in names):
-            env = _json_member(zf, "environment.json", path)
-            return {
-                "kind": "shiv",
-                "build_id": env.get("build_id"),
-                "entry_point": env.get("entry_point") or env.get("script"),
-                "shebang": shebang,
-                "shiv_version": env.get("shiv_version"),
-            }
-        if "__main__.py" in names:
-            return {"kind": "zipapp", "build_id": None, "entry_point": "__main__.py", "shebang": shebang}
-    raise ZipappError("%s has neither shiv's environment.json nor a __main__.py: not a runnable zipapp" % path)
-
-
-def _json_member(zf, member, path):
-    try:
-        return json.loads(zf.read(member).decode("utf-8"))
-    except ValueError as e:
-        raise ZipappError("%s: %s is not JSON: %s" % (path, member, e))
+PREFIX = "site-packages"
+STORE = ".shared"
+SHARED_MIN = 20  # files a top-level directory needs to live in the store rather than in every cache
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 
 
 def cache_dir(shiv_root, pyz_path, build_id):
     """Where shiv looks for this pyz's cache (mirrors shiv's ``cache_path``)."""
     return os.path.join(shiv_root, "%s_%s" % (os.path.basename(os.path.realpath(pyz_path)), build_id))
-
-
-# Runs under the target interpreter with ``-I -S``: the pyz's own bootstrap does the extraction
-# (no pyc compilation: compile_command() does that, reusing the previous release's pycs).
-EXTRACT_CODE = r"""
-import json, os, sys, zipfile
-pyz, root = sys.argv[1], sys.argv[2]
-os.umask(0o022)
-sys.path.insert(0, pyz)
-import _bootstrap
-with zipfile.ZipFile(pyz) as archive:
-    env = json.loads(archive.read("environment.json").decode("utf-8"))
-    target = _bootstrap.cache_path(archive, root, env["build_id"])
-    if not (target / "site-packages").exists():
-        _bootstrap.extract_site_packages(archive, target, False, 0)
-print(json.dumps({"cache": str(target)}))
-"""
-
-
-def pex_venv_dir(release_dir, python):
-    """Where a pex release gets its venv for ``python``: inside the release (pruned with it, read-only to the
-    app), one per interpreter, so a release moved to another interpreter never has its live venv rebuilt
-    under the running app."""
-    digest = hashlib.sha256(python.encode("utf-8")).hexdigest()[:12]
-    return os.path.join(release_dir, "venv-%s" % digest)
-
-
-def pex_venv_marker(venv):
-    """Written once the venv is complete: a venv without it is half built and is built again."""
-    return os.path.join(os.path.dirname(venv), ".%s-complete" % os.path.basename(venv))
-
-
-def pex_venv_command(python, pex_path, venv):
-    """Build the release's venv with the pex's own tools (the pex must be built with --include-tools).
-
-    Run it with ``PEX_TOOLS=1`` and a ``PEX_ROOT`` of its own (pex_venv_env()).  The distributions are
-    copied into the venv (not linked into PEX_ROOT, which is removed afterwards) and compiled, so the app
-    never writes a pyc or reads PEX_ROOT at run time.
-    """
-    return [python, pex_path, "venv", "--force", "--site-packages-copies", "--compile", venv]
-
-
-def pex_venv_env(pex_root):
-    return {"PEX_TOOLS": "1", "PEX_ROOT": pex_root, "PEX_VERBOSE": "0"}
 
 
 def lock_file(cache):
@@ -136,72 +52,332 @@ def compiled_marker(cache):
     return os.path.join(os.path.dirname(cache), ".%s_compiled" % os.path.basename(cache))
 
 
-def extract_command(python, pyz_path, shiv_root):
-    return [python, "-I", "-S", "-c", EXTRACT_CODE, pyz_path, shiv_root]
+def _raw(fp, info):
+    """The compressed bytes of a member, as stored."""
+    fp.seek(info.header_offset)
+    header = _LOCAL_HEADER.unpack(fp.read(_LOCAL_HEADER.size))
+    fp.seek(header[-2] + header[-1], os.SEEK_CUR)  # file name and extra field of the local header
+    return fp.read(info.compress_size)
 
 
-# Runs under the target interpreter (pycs are specific to it).  Every .py of the new site-packages
-# gets a pyc; a file identical to the one in the previous release's cache gets that release's pyc
-# (a hard link), the others are compiled, in parallel.  The pycs are "unchecked hash" pycs: the tree
-# never changes, so Python need not stat or hash the sources to trust them.
+def _mode(info):
+    """The file's mode, readable by everyone (executable where it was)."""
+    mode = (info.external_attr >> 16) & 0o777
+    return (mode | 0o644 | (0o111 if mode & 0o100 else 0)) & ~0o022
+
+
+class _Live(object):
+    """The live release's pyz and cache: what can be linked instead of written."""
+
+    def __init__(self, pyz, cache):
+        self.cache = cache
+        self.zf = zipfile.ZipFile(pyz)
+        self.fp = open(pyz, "rb")
+        self.members = dict((i.filename, i) for i in self.zf.infolist() if i.filename.startswith(PREFIX))
+        self.pycache = {}
+
+    def close(self):
+        self.fp.close()
+        self.zf.close()
+
+    def same(self, fp, info):
+        old = self.members.get(info.filename)
+        if old is None or (old.file_size, old.CRC, old.compress_size) != (info.file_size, info.CRC, info.compress_size):
+            return None
+        path = os.path.join(self.cache, info.filename)
+        if not os.path.isfile(path) or os.path.getsize(path) != info.file_size:
+            return None
+        return path if _raw(self.fp, old) == _raw(fp, info) else None
+
+    def pycs(self, path):
+        """The compiled files of the live copy of ``path`` (``__pycache__/<stem>.*.pyc``)."""
+        directory = os.path.join(os.path.dirname(path), "__pycache__")
+        if directory not in self.pycache:
+            try:
+                self.pycache[directory] = sorted(os.listdir(directory))
+            except OSError:
+                self.pycache[directory] = []
+        stem = os.path.basename(path)[:-3] + "."
+        return [os.path.join(directory, n) for n in self.pycache[directory] if n.startswith(stem) and n.endswith(".pyc")]
+
+
+def _top(name):
+    """The top-level entry of ``site-packages`` a member belongs to, and whether it is a directory."""
+    rest = name[len(PREFIX) + 1:]
+    top, sep, _ = rest.partition("/")
+    return top, bool(sep)
+
+
+def _digest(fp, infos):
+    """What makes a directory of the archive equal to another: every member's path, size, CRC and stored bytes."""
+    h = hashlib.sha256()
+    for info in sorted(infos, key=lambda i: i.filename):
+        h.update(("%s\0%d\0%d\0%d\0" % (info.filename.split("/", 2)[-1], info.file_size, info.CRC,
+                                        info.external_attr >> 16)).encode("utf-8"))
+        h.update(_raw(fp, info))
+    return h.hexdigest()[:24]
+
+
+def store_dir(shiv_root):
+    """Where the caches of one app share the directories of site-packages that are equal (STORE)."""
+    return os.path.join(shiv_root, STORE)
+
+
+def extract(pyz, cache, live_pyz=None, live_cache=None, compiler=None):
+    """Extract the ``site-packages`` of ``pyz`` into ``cache``, sharing and linking what is equal.
+
+    A top-level directory of ``site-packages`` with at least SHARED_MIN files lives once in the app's store
+    (``<shiv root>/.shared/<name>-<digest of its members>``) and the cache has a relative symlink to it: a
+    release whose Django did not change gets the same directory, pycs included, with one symlink.  A file of
+    a new directory that equals the live release's copy is hard-linked from it, with its pycs; the rest is
+    written.  A ``Compiler`` compiles every ``.py`` written while the rest is still being extracted, and what
+    else lacks a pyc of its interpreter once all is there, before anything is renamed into place.  Returns
+    counts: ``written``, ``linked`` files, ``pyc_linked`` compiled files taken along, ``shared`` directories
+    reused and ``stored`` directories new in the store.
+    """
+    tmp = cache + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)  # of a run that was killed
+    store = store_dir(os.path.dirname(cache))
+    live = None
+    if live_pyz and live_cache and os.path.isdir(os.path.join(live_cache, PREFIX)):
+        try:
+            live = _Live(live_pyz, live_cache)
+        except (IOError, OSError, zipfile.BadZipfile):
+            live = None
+    counts = {"written": 0, "linked": 0, "pyc_linked": 0, "shared": 0, "stored": 0}
+    made, staged = set(), []
+
+    def makedirs(d):
+        if d in made:
+            return
+        if not os.path.isdir(d):
+            makedirs(os.path.dirname(d))
+            os.mkdir(d)
+            os.chmod(d, 0o755)
+        made.add(d)
+
+    def place(zf, fp, info, dest):
+        makedirs(os.path.dirname(dest))
+        source = live.same(fp, info) if live else None
+        if source:
+            os.link(source, dest)
+            counts["linked"] += 1
+            if info.filename.endswith(".py"):
+                pycs = live.pycs(source)
+                if pycs:
+                    makedirs(os.path.join(os.path.dirname(dest), "__pycache__"))
+                for pyc in pycs:
+                    os.link(pyc, os.path.join(os.path.dirname(dest), "__pycache__", os.path.basename(pyc)))
+                    counts["pyc_linked"] += 1
+            return
+        with zf.open(info) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+        os.chmod(dest, _mode(info))
+        counts["written"] += 1
+        if compiler is not None and info.filename.endswith(".py"):
+            compiler.add(dest, dest.replace(".tmp" + os.sep, os.sep, 1) if dest.startswith(store) else None)
+
+    try:
+        with zipfile.ZipFile(pyz) as zf, open(pyz, "rb") as fp:
+            site = os.path.join(tmp, PREFIX)
+            makedirs(site)
+            if compiler is not None:
+                compiler.start(site, os.path.join(cache, PREFIX))
+            groups, order = {}, []
+            for info in zf.infolist():
+                name = info.filename
+                if not name.startswith(PREFIX + "/") or ".." in name.split("/") or name.endswith("/"):
+                    continue
+                top, in_dir = _top(name)
+                key = (top, in_dir)
+                if key not in groups:
+                    groups[key] = []
+                    order.append(key)
+                groups[key].append(info)
+            for top, in_dir in order:
+                infos = groups[(top, in_dir)]
+                if not in_dir or len(infos) < SHARED_MIN:
+                    for info in infos:
+                        place(zf, fp, info, os.path.join(tmp, info.filename))
+                    continue
+                entry = os.path.join(store, "%s-%s" % (top, _digest(fp, infos)))
+                os.symlink(os.path.join("..", "..", STORE, os.path.basename(entry)), os.path.join(site, top))
+                if os.path.isdir(entry):
+                    counts["shared"] += 1
+                    continue
+                makedirs(store)
+                shutil.rmtree(entry + ".tmp", ignore_errors=True)
+                for info in infos:
+                    place(zf, fp, info, os.path.join(entry + ".tmp", info.filename[len(PREFIX) + len(top) + 2:]))
+                staged.append(entry)
+                counts["stored"] += 1
+                if compiler is not None:
+                    compiler.add_tree(entry + ".tmp", entry)
+        if compiler is not None:
+            compiler.finish()
+        for entry in staged:
+            os.chmod(entry + ".tmp", 0o755)
+            os.rename(entry + ".tmp", entry)
+        os.chmod(tmp, 0o755)
+        if os.path.isdir(cache):  # a leftover without its marker
+            shutil.rmtree(cache)
+        os.rename(tmp, cache)
+    except BaseException:
+        if compiler is not None and compiler.proc is not None and compiler.proc.poll() is None:
+            compiler.proc.kill()
+            compiler.proc.wait()
+        for entry in staged:
+            shutil.rmtree(entry + ".tmp", ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if live:
+            live.close()
+    return counts
+
+
+def shared_dirs(cache):
+    """The store entries a cache's site-packages links to."""
+    site = os.path.join(cache, PREFIX)
+    found = set()
+    try:
+        names = os.listdir(site)
+    except OSError:
+        return found
+    for name in names:
+        path = os.path.join(site, name)
+        if os.path.islink(path):
+            target = os.readlink(path)
+            if os.path.dirname(target) == os.path.join("..", "..", STORE):
+                found.add(os.path.basename(target))
+    return found
+
+
+def collect_store(shiv_root, kept_caches, check_mode=False):
+    """Remove the store entries (and leftovers of killed runs) that no kept cache links to."""
+    store = store_dir(shiv_root)
+    try:
+        entries = os.listdir(store)
+    except OSError:
+        return []
+    used = set()
+    for cache in kept_caches:
+        used |= shared_dirs(cache)
+    doomed = sorted(e for e in entries if e not in used)
+    if not check_mode:
+        for entry in doomed:
+            path = os.path.join(store, entry)
+            gone = path + ".removing" if not entry.endswith((".tmp", ".removing")) else path
+            if gone != path:
+                os.rename(path, gone)  # it never looks like a complete entry while it goes
+            shutil.rmtree(gone, ignore_errors=True)
+    return doomed
+
+
+# Runs under the target interpreter (pycs are specific to it).  It compiles, as "unchecked hash" pycs, every
+# file named on stdin ("<path>\t<path shown in tracebacks>" lines, while they are being extracted), then
+# every .py under the top dir that still has no pyc of this interpreter, in parallel.
 COMPILE_CODE = r"""
 import importlib.util, json, os, py_compile, sys
-new, prev = sys.argv[1], sys.argv[2]
 os.umask(0o022)
 try:
     MODE = py_compile.PycInvalidationMode.UNCHECKED_HASH
 except AttributeError:  # Python < 3.7
     MODE = None
+roots = [(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else sys.argv[1])]
 
-def same(a, b):
-    try:
-        if os.path.getsize(a) != os.path.getsize(b):
-            return False
-        with open(a, "rb") as fa, open(b, "rb") as fb:
-            return fa.read() == fb.read()
-    except OSError:
-        return False
-
-def compile_one(src):
+def compile_one(item):
+    src, shown = item
     try:
         kw = {"invalidation_mode": MODE} if MODE else {}
-        py_compile.compile(src, doraise=True, **kw)
+        py_compile.compile(src, dfile=shown, doraise=True, **kw)
         return 1
     except Exception:  # a file Python cannot compile is one it cannot import either
         return 0
 
-todo, linked = [], 0
-for dirpath, dirnames, filenames in os.walk(new):
-    dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-    for name in filenames:
-        if not name.endswith(".py"):
-            continue
-        src = os.path.join(dirpath, name)
-        pyc = importlib.util.cache_from_source(src)
-        if os.path.exists(pyc):
-            continue
-        if prev:
-            old = os.path.join(prev, os.path.relpath(src, new))
-            old_pyc = importlib.util.cache_from_source(old)
-            if os.path.exists(old_pyc) and same(old, src):
-                os.makedirs(os.path.dirname(pyc), exist_ok=True)
-                os.link(old_pyc, pyc)
-                linked += 1
-                continue
-        todo.append(src)
-compiled = 0
-if len(todo) > 64 and (os.cpu_count() or 1) > 1:
+def rest():
+    for top, shown_top in roots:
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            for name in filenames:
+                if name.endswith(".py"):
+                    src = os.path.join(dirpath, name)
+                    if os.path.isfile(src) and not os.path.exists(importlib.util.cache_from_source(src)):
+                        yield src, os.path.join(shown_top, os.path.relpath(src, top))
+
+def stdin_items():
+    for line in sys.stdin:
+        src, _, shown = line.rstrip("\n").partition("\t")
+        if src.startswith("+"):  # another tree to look through at the end
+            roots.append((src[1:], shown or src[1:]))
+        elif src:
+            yield src, shown or src
+
+if (os.cpu_count() or 1) > 1:
     from concurrent.futures import ProcessPoolExecutor
     with ProcessPoolExecutor(os.cpu_count()) as pool:
-        compiled = sum(pool.map(compile_one, todo, chunksize=32))
+        futures = [pool.submit(compile_one, item) for item in stdin_items()]
+        results = [f.result() for f in futures]
+        late = list(rest())
+        results += list(pool.map(compile_one, late, chunksize=32))
 else:
-    compiled = sum(compile_one(src) for src in todo)
-print(json.dumps({"linked": linked, "compiled": compiled, "failed": len(todo) - compiled}))
+    results = [compile_one(item) for item in stdin_items()]
+    results += [compile_one(item) for item in rest()]
+print(json.dumps({"compiled": sum(results), "failed": len(results) - sum(results)}))
 """
 
 
-def compile_command(python, site_packages, previous_site_packages=None):
-    return [python, "-I", "-S", "-c", COMPILE_CODE, site_packages, previous_site_packages or ""]
+class Compiler(object):
+    """The target interpreter compiling a cache while it is extracted (COMPILE_CODE): ``start(top,
+    final_top)``, ``add(path)`` for each .py written under ``top``, then ``finish()``, which waits and fills
+    ``result`` (raises RuntimeError when the interpreter failed)."""
+
+    def __init__(self, python):
+        self.python = python
+        self.proc = None
+        self.top = self.final_top = None
+        self.result = None
+        self.broken = None
+
+    def start(self, top, final_top=None):
+        self.top, self.final_top = top, final_top or top
+        self.proc = subprocess.Popen(compile_command(self.python, top, self.final_top), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                                     bufsize=1)  # line-buffered: each file reaches it at once
+
+    def add(self, path, shown=None):
+        """Compile ``path`` (shown in tracebacks as ``shown``: its place once renamed)."""
+        self._line(path, shown or os.path.join(self.final_top, os.path.relpath(path, self.top)))
+
+    def add_tree(self, top, shown_top):
+        """Also compile what has no pyc under ``top`` once everything is written."""
+        self._line("+" + top, shown_top)
+
+    def _line(self, path, shown):
+        try:
+            self.proc.stdin.write("%s\t%s\n" % (path, shown))
+        except (IOError, OSError) as e:  # it died: finish() says why
+            self.broken = str(e)
+
+    def finish(self):
+        try:
+            out, err = self.proc.communicate()  # closes its stdin: the end of the list
+        except (IOError, OSError, ValueError) as e:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+            err = err or str(e)
+        if self.proc.returncode != 0:
+            raise RuntimeError("compiling %s with %s failed (rc=%d): %s" % (
+                self.final_top, self.python, self.proc.returncode, (err or out or self.broken or "").strip()[-2000:]))
+        try:
+            self.result = json.loads(out)
+        except ValueError:
+            self.result = None
+        return self.result
+
+
+def compile_command(python, top, shown_top=None):
+    return [python, "-I", "-S", "-c", COMPILE_CODE, top] + ([shown_top] if shown_top else [])
 
 
 def make_readable(top):

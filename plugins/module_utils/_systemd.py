@@ -55,19 +55,46 @@ def show(run, unit, *props):
     return values
 
 
-def service_state(run, unit):
-    """``(ActiveState, start)`` of a service; ``start`` is when its main process started, as a
-    ``time.time()`` value, or None when it has none."""
-    values = show(run, unit, "ActiveState", "ExecMainStartTimestampMonotonic")
+def show_many(run, units, *props):
+    """``systemctl show`` of several units in one call: {unit: {property: value}}."""
+    units = list(units)
+    if not units:
+        return {}
+    rc, out, err = run(["systemctl", "show", "--property=" + ",".join(props)] + units)
+    blocks, current = [], {}
+    for line in out.splitlines() + [""]:
+        if not line.strip():
+            if current:
+                blocks.append(current)
+            current = {}
+            continue
+        key, sep, value = line.partition("=")
+        if sep:
+            current[key] = value
+    if len(blocks) != len(units):  # systemctl prints one block per unit, in the order asked
+        raise RuntimeError("systemctl show returned %d blocks for %d units: %s"
+                           % (len(blocks), len(units), (err or out).strip()[-300:]))
+    return dict(zip(units, blocks))
+
+
+def start_time(values):
+    """When the main process of a unit (``show`` values with ExecMainStartTimestampMonotonic) started,
+    as a ``time.time()`` value, or None."""
     try:
         mono_us = int(values.get("ExecMainStartTimestampMonotonic") or 0)
     except ValueError:
         mono_us = 0
-    start = None
-    if mono_us:
-        # systemd's CLOCK_MONOTONIC is Python's time.monotonic(); move it onto the wall clock
-        start = time.time() - time.monotonic() + mono_us / 1e6
-    return values.get("ActiveState", "unknown"), start
+    if not mono_us:
+        return None
+    # systemd's CLOCK_MONOTONIC is Python's time.monotonic(); move it onto the wall clock
+    return time.time() - time.monotonic() + mono_us / 1e6
+
+
+def service_state(run, unit):
+    """``(ActiveState, start)`` of a service; ``start`` is when its main process started, as a
+    ``time.time()`` value, or None when it has none."""
+    values = show(run, unit, "ActiveState", "ExecMainStartTimestampMonotonic")
+    return values.get("ActiveState", "unknown"), start_time(values)
 
 
 def is_active(run, unit):

@@ -20,57 +20,24 @@ import difflib
 import re
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
+from ansible_collections.containerless.zipapp.plugins.module_utils._names import (  # noqa: F401 (part of this API)
+    CREDENTIAL_ID_RE,
+    NAME_RE,
+    VERSION_RE,
+    _describe,
+    _text,
+    _type_name,
+    check_name,
+    check_secrets,
+    check_version,
+    must_be_string,
+)
 from ansible_collections.containerless.zipapp.plugins.module_utils._envfile import ENV_KEY_RE, env_errors
 
-NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
-VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 SHA256_HEX_RE = re.compile(r"[0-9a-fA-F]{64}")
-CREDENTIAL_ID_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 DIRECTIVE_RE = re.compile(r"[A-Z][A-Za-z0-9]+")
 URL_SCHEMES = ("http", "https", "file")
 DEPLOY_URL_SCHEMES = URL_SCHEMES + ("s3",)  # s3:// is always fetched on the controller
-
-
-def _text(value):
-    return isinstance(value, str)
-
-
-def _type_name(value):
-    for t in (bool, int, float, str, list, dict):  # ansible-core 2.19 tags values with subclasses of these
-        if isinstance(value, t):
-            return t.__name__
-    return "null" if value is None else type(value).__name__
-
-
-def _describe(value):
-    return "%s %r" % (_type_name(value), str(value) if isinstance(value, str) else value)
-
-
-def must_be_string(var, value):
-    if not _text(value):
-        return ["%s must be a quoted string, got %s" % (var, _describe(value))]
-    return []
-
-
-def check_name(value, var="zipapp_name"):
-    errors = must_be_string(var, value)
-    if not errors and not NAME_RE.fullmatch(value):
-        errors.append(
-            "%s=%r is not a valid app name: it must match ^[a-z][a-z0-9-]{0,30}$ "
-            "(lower case letters, digits and '-', starting with a letter; it is also the systemd unit name)"
-            % (var, value)
-        )
-    return errors
-
-
-def check_version(value, var="zipapp_version"):
-    errors = must_be_string(var, value)
-    if not errors and (not VERSION_RE.fullmatch(value) or ".." in value):
-        errors.append(
-            "%s=%r is not a valid version: it must match ^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$ "
-            "and contain no '..' (it names the release directory)" % (var, value)
-        )
-    return errors
 
 
 def _split_url(value):
@@ -159,28 +126,6 @@ def check_str_list(value, var, allow_empty_items=False):
 
 def check_env(value, var="zipapp_env"):
     return env_errors(value, var)
-
-
-def check_secrets(value, var="zipapp_secrets"):
-    """Secret ids become credential file names; values are never echoed in messages."""
-    if not isinstance(value, dict):
-        return ["%s must be a mapping of credential id: value" % var]
-    errors = []
-    for key in sorted(value, key=str):
-        if not _text(key) or not CREDENTIAL_ID_RE.fullmatch(key):
-            errors.append(
-                "%s: %r is not a valid credential id (letters, digits, '_', '.', '-', not starting with '.' or '-')"
-                % (var, key)
-            )
-            continue
-        secret = value[key]
-        if not _text(secret):
-            errors.append("%s.%s must be a string, got %s (value hidden)" % (var, key, type(secret).__name__))
-        elif not secret:
-            errors.append("%s.%s must not be empty" % (var, key))
-        elif "\x00" in secret:
-            errors.append("%s.%s contains a NUL character" % (var, key))
-    return errors
 
 
 def check_listen(value, var="zipapp_listen"):
@@ -286,7 +231,8 @@ def check_secrets_env(value, var="zipapp_secrets_env"):
 
 PROCESS_NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,20}")
 SIGNAL_RE = re.compile(r"SIG[A-Z0-9+]+")
-PROCESS_KEYS = {"args", "listen", "instances", "stop_timeout", "kill_signal", "env", "sandbox", "service_extra"}
+PROCESS_KEYS = {"args", "listen", "instances", "overlap", "stop_timeout", "kill_signal", "env", "sandbox",
+                "service_extra"}
 TIMER_KEYS = {"args", "on_calendar", "randomized_delay", "persistent", "timeout", "env", "sandbox", "service_extra"}
 
 
@@ -332,6 +278,18 @@ def check_processes(value, var="zipapp_processes"):
                 errors.append("%s.listen: only the web process has a socket" % where)
             else:
                 errors += check_listen(spec["listen"], where + ".listen")
+        instances = spec.get("instances", 1)
+        if "overlap" in spec:
+            if not isinstance(spec["overlap"], bool):
+                errors.append("%s.overlap must be true or false, got %s" % (where, _describe(spec["overlap"])))
+            elif name == "web":
+                errors.append("%s.overlap: the web process hands over on its socket already (zipapp_handover)" % where)
+            elif spec["overlap"] and instances not in (1, None):
+                errors.append("%s.overlap needs a single instance (instances: 1): the new instance starts "
+                              "beside the old one" % where)
+        if name == "web" and spec.get("listen") and instances not in (1, None) and isinstance(instances, int):
+            errors.append("%s.instances must be 1 with a socket: one web instance serves the socket (scale it "
+                          "with its server's own workers)" % where)
     return errors
 
 

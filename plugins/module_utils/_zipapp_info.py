@@ -220,8 +220,10 @@ def _pex_distributions(zf, names, pex_info):
 def inspect_archive(path):
     """Describe the zipapp at ``path`` (a zip, possibly after a shebang line) and what it bundles.
 
-    Returns a dict: ``kind`` (``shiv``, ``pex`` or ``zipapp``), ``build_id``, ``entry_point``,
-    ``shebang``, ``interpreter_constraints`` (pex) and ``distributions``, each with ``name``,
+    This is the one reader of an artifact's contents: the deploy (which kind to prepare, its build id)
+    and the compatibility check use it alike.  Returns a dict: ``kind`` (``pex``, ``shiv`` or ``zipapp``),
+    ``build_id``, ``entry_point``, ``shebang``, ``includes_tools``/``pex_version``/``interpreter_constraints``
+    (pex), ``shiv_version`` (shiv) and ``distributions``, each with ``name``,
     ``version``, ``tags`` (expanded wheel tags, or None when unknown, with ``tags_unknown`` saying
     why), ``requires_python`` and ``source`` (where in the archive it was found).
     """
@@ -239,7 +241,19 @@ def inspect_archive(path):
         with zf:
             names = zf.namelist()
             name_set = set(names)
-            if "environment.json" in name_set and any(n.startswith("_bootstrap/") for n in names):
+            # PEX-INFO first: it is what makes a pex, whatever else the archive holds
+            if "PEX-INFO" in name_set:
+                try:
+                    pex_info = json.loads(zf.read("PEX-INFO").decode("utf-8"))
+                except ValueError as e:
+                    raise ZipappInfoError("%s: PEX-INFO is not JSON: %s" % (path, e))
+                info.update(kind="pex", build_id=pex_info.get("pex_hash") or pex_info.get("code_hash"),
+                            entry_point=pex_info.get("entry_point") or pex_info.get("script"),
+                            includes_tools=bool(pex_info.get("includes_tools")),
+                            pex_version=(pex_info.get("build_properties") or {}).get("pex_version"),
+                            interpreter_constraints=list(pex_info.get("interpreter_constraints") or []),
+                            distributions=_pex_distributions(zf, names, pex_info))
+            elif "environment.json" in name_set and any(n.startswith("_bootstrap/") for n in names):
                 try:
                     env = json.loads(zf.read("environment.json").decode("utf-8"))
                 except ValueError as e:
@@ -247,15 +261,6 @@ def inspect_archive(path):
                 info.update(kind="shiv", build_id=env.get("build_id"), shiv_version=env.get("shiv_version"),
                             entry_point=env.get("entry_point") or env.get("script"),
                             distributions=_installed_distributions(zf, names, "site-packages/"))
-            elif "PEX-INFO" in name_set:
-                try:
-                    pex_info = json.loads(zf.read("PEX-INFO").decode("utf-8"))
-                except ValueError as e:
-                    raise ZipappInfoError("%s: PEX-INFO is not JSON: %s" % (path, e))
-                info.update(kind="pex", build_id=pex_info.get("pex_hash") or pex_info.get("code_hash"),
-                            entry_point=pex_info.get("entry_point") or pex_info.get("script"),
-                            interpreter_constraints=list(pex_info.get("interpreter_constraints") or []),
-                            distributions=_pex_distributions(zf, names, pex_info))
             elif "__main__.py" in name_set:
                 info.update(kind="zipapp", build_id=None, entry_point="__main__.py",
                             distributions=_installed_distributions(zf, names, ""))

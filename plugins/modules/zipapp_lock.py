@@ -15,19 +15,22 @@ version_added: 0.1.0
 description:
   - V(acquired) takes the app's deploy lock on the host (an atomic C(mkdir) of C(/run/zipapp/<name>.lock) with
     the owner inside (controller host, pid, run id, user, time, version)) for this C(ansible-playbook) run,
-    waiting up to O(timeout) seconds. A lock whose lease expired, or whose owner process on this controller
-    is gone, is broken with a warning; O(break_lock=true) breaks it on request.
+    waiting up to O(lock_timeout) seconds. A lock whose lease expired, or whose owner process on this controller
+    is gone, is broken with a warning; O(lock_break=true) breaks it on request.
   - V(released) gives the lock back (only the run that holds it can) and, with O(audit), appends one JSON
     line to C(<root>/<name>/audit.log) with the time, controller user, action, version, sha256, result and message.
     A successful deploy of a version that was marked failed clears that mark.
-  - The deploy role takes the lock inside M(containerless.zipapp.zipapp_release); this module serves the
-    rollback entry point and the end of every deploy.
+  - The deploy role takes the lock inside M(containerless.zipapp.zipapp_release) and
+    M(containerless.zipapp.zipapp_swap) gives it back; this module gives it back after the hooks of a deploy
+    (O(lock_run_id)) and serves playbooks that lock an app around tasks of their own.
 author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
   - containerless.zipapp.app
+  - containerless.zipapp.app.lock
+  - containerless.zipapp.app.lock_take
 attributes:
   check_mode:
     support: full
@@ -51,32 +54,11 @@ options:
   version:
     description: The version being deployed or rolled back to (recorded with the lock).
     type: str
-  run_id:
-    description: With V(released), the run that holds the lock (RV(run_id) of V(acquired)).
-    type: str
-  timeout:
-    description: Seconds to wait for a lock held by another run.
-    type: int
-    default: 0
-  lease:
-    description: Seconds after which a lock is considered abandoned.
-    type: int
-    default: 3600
-  break_lock:
-    description: Break a lock held by another run (with a warning).
-    type: bool
-    default: false
   audit:
     description:
       - With V(released), the outcome to append to the audit log, for example an C(action) (deploy or
         rollback), the C(version), its C(sha256) and the C(result) (ok, failed or rolled_back).
     type: dict
-  owner:
-    description: Who takes the lock; set by the action plugin.
-    type: dict
-  dead_owner:
-    description: Run id of an owner the controller found dead; set by the action plugin.
-    type: str
 """
 
 EXAMPLES = r"""
@@ -84,16 +66,16 @@ EXAMPLES = r"""
   containerless.zipapp.zipapp_lock:
     name: demoapp
     version: "1.4.1"
-    timeout: 60
+    lock_timeout: 60
   register: lock
 
-- name: Give it back and record the rollback
+- name: Give it back and record what was done
   containerless.zipapp.zipapp_lock:
     name: demoapp
     state: released
-    run_id: "{{ lock.run_id }}"
+    lock_run_id: "{{ lock.run_id }}"
     audit:
-      action: rollback
+      action: maintenance
       version: "1.4.1"
       result: ok
 """
@@ -121,65 +103,59 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _lock
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
-from ansible_collections.containerless.zipapp.plugins.module_utils._validate import check_name
+from ansible_collections.containerless.zipapp.plugins.module_utils._names import check_name
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    root=dict(type="path", default="/opt/zipapp"),
+    state=dict(type="str", choices=["acquired", "released"], default="acquired"),
+    version=dict(type="str"),
+    audit=dict(type="dict"),
+    **_lock.OPTIONS
+)
+
+
+def acquire(module):
+    p = module.params
+    try:
+        with _lock.StepLock(p["name"], timeout=max(p["lock_timeout"], 600)):
+            run_id, warnings = _lock.take(p["name"], dict(p, lock_owner=dict(p["lock_owner"] or {}, version=p["version"])))
+    except _lock.LockError as e:
+        module.fail_json(msg=str(e), locked=True, lock_held_by=e.owner)
+    for w in warnings:
+        module.warn(w)
+    module.exit_json(changed=True, run_id=run_id)
+
+
+def release(module):
+    p = module.params
+    if not p["lock_run_id"]:
+        module.fail_json(msg="lock_run_id is required to release the lock")
+    audited = False
+    with _lock.StepLock(p["name"]):
+        if p["audit"]:
+            entry = dict(p["audit"], run_id=p["lock_run_id"])
+            held = _lock.read_owner(p["name"])
+            if held and held.get("run_id") == p["lock_run_id"]:
+                entry.setdefault("user", held.get("user"))
+                entry.setdefault("controller", held.get("host"))
+            layout = rel.Layout(p["root"], p["name"])
+            audited = rel.append_audit(layout, entry)
+            if entry.get("action") == "deploy" and entry.get("result") == "ok" and entry.get("version"):
+                rel.clear_failed(layout, entry["version"])  # it just proved itself live and healthy
+        released = _lock.release(p["name"], p["lock_run_id"])
+    module.exit_json(changed=released or audited, released=released, audited=audited)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            root=dict(type="path", default="/opt/zipapp"),
-            state=dict(type="str", choices=["acquired", "released"], default="acquired"),
-            version=dict(type="str"),
-            run_id=dict(type="str"),
-            timeout=dict(type="int", default=0),
-            lease=dict(type="int", default=3600),
-            break_lock=dict(type="bool", default=False),
-            audit=dict(type="dict"),
-            owner=dict(type="dict"),
-            dead_owner=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     errors = check_name(p["name"], "name")
     if errors:
         module.fail_json(msg="; ".join(errors))
     if module.check_mode:
-        module.exit_json(changed=False, run_id=p["run_id"], audited=False)
-    name = p["name"]
-    if p["state"] == "acquired":
-        owner = dict(p["owner"] or {}, version=p["version"])
-        if not owner.get("run_id"):
-            module.fail_json(msg="owner.run_id is required to take the lock (the action plugin sets it)")
-        held = _lock.read_owner(name)
-        brk = p["break_lock"] or bool(p["dead_owner"] and held and held.get("run_id") == p["dead_owner"])
-        try:
-            with _lock.StepLock(name, timeout=max(p["timeout"], 600)):
-                warnings = _lock.acquire(name, owner, timeout=p["timeout"], lease=p["lease"], break_lock=brk)
-        except _lock.LockError as e:
-            module.fail_json(msg="%s; wait with timeout or break it with break_lock: true" % e, locked=True,
-                             lock_held_by=e.owner)
-        for w in warnings:
-            module.warn(w)
-        module.exit_json(changed=True, run_id=owner["run_id"])
-    # released
-    if not p["run_id"]:
-        module.fail_json(msg="run_id is required to release the lock")
-    audited = False
-    with _lock.StepLock(name):
-        if p["audit"]:
-            entry = dict(p["audit"], run_id=p["run_id"])
-            held = _lock.read_owner(name)
-            if held and held.get("run_id") == p["run_id"]:
-                entry.setdefault("user", held.get("user"))
-                entry.setdefault("controller", held.get("host"))
-            layout = rel.Layout(p["root"], name)
-            audited = rel.append_audit(layout, entry)
-            if entry.get("action") == "deploy" and entry.get("result") == "ok" and entry.get("version"):
-                rel.clear_failed(layout, entry["version"])  # it just proved itself live and healthy
-        released = _lock.release(name, p["run_id"])
-    module.exit_json(changed=released or audited, released=released, audited=audited)
+        module.exit_json(changed=False, run_id=p["lock_run_id"], audited=False)
+    acquire(module) if p["state"] == "acquired" else release(module)
 
 
 if __name__ == "__main__":

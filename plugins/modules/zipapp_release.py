@@ -10,11 +10,13 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: zipapp_release
-short_description: Download, verify and prepare a zipapp release (shiv cache, config, verified units) without making it live
+short_description: Download, verify and prepare a zipapp release (shiv cache, config, units) and plan its switch
 version_added: 0.1.0
 description:
   - Checks that the host can run the app (root, systemd as PID 1, the interpreter exists) before it
-    changes anything.
+    changes anything, then takes the app's deploy lock for this run (held until M(containerless.zipapp.zipapp_swap)
+    or M(containerless.zipapp.zipapp_lock) gives it back; when the release is live and in sync it gives it back
+    itself).
   - Downloads the artifact to a temporary name and verifies its sha256 before anything on the host changes
     (the same code as M(containerless.zipapp.zipapp_artifact)), then renames it into
     C(<root>/<name>/releases/<version>/<name>.pyz). A re-run of the same version downloads nothing; an existing
@@ -22,30 +24,37 @@ description:
   - Refuses a zipapp that the interpreter cannot run, before anything else. Every bundled distribution must
     have a wheel tag the interpreter supports and a C(Requires-Python) it satisfies (the checks of
     M(containerless.zipapp.zipapp_info)); the message names the distributions and the interpreter's version.
-  - Writes the release record (C(release.json)) once, pre-extracts a shiv zipapp's cache as root into the
-    read-only cache root C(<root>/<name>/shiv) by calling the zipapp's own bootstrap (the app never runs) and
-    compiles its pycs (reusing the live release's pycs for files that did not change), with modes that leave
-    it readable by the service's dynamic user whatever root's umask is.
+  - Writes the release record (C(release.json)) once and pre-extracts a shiv zipapp's cache as root into the
+    read-only cache root C(<root>/<name>/shiv), the way shiv's bootstrap does (the app never runs). A file whose
+    path, size and bytes equal the live release's copy is hard-linked from the live cache, with its pycs; the
+    rest is written and compiled by the target interpreter. Modes leave the tree readable by the service's
+    dynamic user whatever root's umask is.
   - A C(.pex) (recognised by its C(PEX-INFO), whatever its name) gets a venv built once inside the release,
-    C(<root>/<name>/releases/<version>/venv-<hash of the interpreter's path>) (one per interpreter), by the pex's own tools (C(PEX_TOOLS=1 python app.pex venv);
-    the pex must be built with C(--include-tools)), with the distributions copied in and compiled; the start
-    scripts run the venv's C(pex) script, with C(PEX_ROOT) in the unit's state directory.
-  - Writes the release's config (env file, start script, credentials, unit files) into a new
-    C(config.<N>) directory when it differs from the release's current config, and validates the unit
-    files with C(systemd-analyze verify), treating any warning as an error.
-  - Nothing live changes; M(containerless.zipapp.zipapp_swap) makes the release live.
+    C(<root>/<name>/releases/<version>/venv-<hash of the interpreter's path>) (one per interpreter), by the pex's
+    own tools (C(PEX_TOOLS=1 python app.pex venv); the pex must be built with C(--include-tools)), with the
+    distributions copied in and compiled; the start scripts run the venv's C(pex) script, with C(PEX_ROOT) in the
+    unit's state directory.
+  - Renders the release's config (env file, start scripts, credentials, the units of its processes and timers)
+    and writes it into a new C(config.<N>) directory when it differs from the release's current config; unit
+    files whose text differs from the installed ones are validated with C(systemd-analyze verify), any warning
+    counting as an error.
+  - Plans the switch (what M(containerless.zipapp.zipapp_swap) will do, RV(plan)) and reports whether there is
+    nothing to do (RV(in_sync)). Nothing live changes.
+  - When it fails after taking the lock, it appends a C(failed) line to the audit log and gives the lock back.
 author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
   - containerless.zipapp.app
+  - containerless.zipapp.app.lock
+  - containerless.zipapp.app.lock_take
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
-    details: Shows the env file, start script and units against the live release's; credential values are never shown.
+    details: Shows the env file, start scripts and units against the live release's; credential values are never shown.
   platform:
     platforms: posix
   action:
@@ -92,41 +101,14 @@ options:
   source_url:
     description: The URL recorded as the source when O(url) is a local copy. Defaults to O(url).
     type: str
-  lock_owner:
-    description:
-      - Who deploys (controller host, pid, run id, user, version); set by the action plugin. The module takes
-        the app's deploy lock for that run before it changes anything and keeps it for the steps that follow
-        (released by M(containerless.zipapp.zipapp_lock)); when the release is already live and in sync it
-        releases the lock itself.
-    type: dict
-  lock_timeout:
-    description: Seconds to wait for a deploy lock held by another run.
-    type: int
-    default: 0
-  lock_lease:
-    description: Seconds after which a lock is considered abandoned and broken with a warning.
-    type: int
-    default: 3600
-  lock_break:
-    description: Break a lock held by another run (with a warning).
-    type: bool
-    default: false
-  lock_dead_owner:
-    description: Run id of a lock owner the controller found dead; that lock is broken (set by the action plugin).
-    type: str
   deployed_by:
-    description: Who deploys (recorded), for example C(user@controller).
+    description: Who deploys (recorded), for example C(user@controller); the action plugin sets this run's.
     type: str
     default: unknown
   python:
-    description: Interpreter that runs the zipapp (and extracts its shiv cache).
+    description: Interpreter that runs the zipapp (and compiles its shiv cache).
     type: path
     required: true
-  args:
-    description: Arguments after the zipapp in the start script.
-    type: list
-    elements: str
-    default: []
   env:
     description: Environment written to the release's C(EnvironmentFile=) (mode 0600).
     type: dict
@@ -139,25 +121,69 @@ options:
     description: Credentials to export into the environment of the app, as C(ENV_NAME) to credential id.
     type: dict
     default: {}
-  scripts:
+  processes:
     description:
-      - Start scripts and their arguments after the zipapp; C(start) is the web process's, C(start.<process>)
-        another process's or a timer's. Defaults to a C(start) script with O(args).
+      - The app's processes, as the deploy role's C(zipapp_processes) (C(web) with its C(listen), and others, each
+        C({args, listen, instances, overlap, stop_timeout, kill_signal, env, sandbox, service_extra})).
+      - Empty for one C(web) process from O(args) and O(listen).
     type: dict
     default: {}
-  process_env:
-    description: A process's own environment, written to C(env.<process>) next to the app's C(env).
+  args:
+    description: Arguments after the zipapp of the one C(web) process, when O(processes) is empty.
+    type: list
+    elements: str
+    default: []
+  listen:
+    description: C(ListenStream=) of C(<name>.socket) of the one C(web) process, when O(processes) is empty.
+    type: str
+    default: ""
+  timers:
+    description: Scheduled commands, as the deploy role's C(zipapp_timers).
     type: dict
     default: {}
-  manifest:
+  sandbox:
+    description: The sandbox directives of every unit (the role's defaults with C(zipapp_sandbox) merged in).
+    type: dict
+    default: {}
+  ip_address_allow:
+    description: C(IPAddressAllow=) of the units (not written with C(PrivateNetwork=yes)).
+    type: list
+    elements: str
+    default: []
+  service_extra:
+    description: Extra C(Directive=value) lines for the C([Service]) section of every unit.
+    type: list
+    elements: str
+    default: []
+  unit_description:
+    description: C(Description=) of the units.
+    type: str
+    required: true
+  stop_timeout:
+    description: C(TimeoutStopSec=) of a process that sets none of its own.
+    type: int
+    default: 30
+  state_directory:
+    description: Give the units C(StateDirectory=<name>).
+    type: bool
+    default: true
+  handover:
     description:
-      - What the switch does with the units (C(enable), C(restart), C(timers), C(socket), C(web)), stored with the
-        config as C(manifest.json). Defaults to the web service and its socket.
-    type: dict
-  units:
-    description: Unit file name to unit file text, stored with the config and verified.
-    type: dict
-    default: {}
+      - The web process with a socket hands over (C(<name>@blue|green.service) on one socket) instead of
+        restarting in place (C(<name>.service)).
+    type: bool
+    default: true
+  managed:
+    description: Comment lines every live unit starts with (the role passes C(ansible_managed | comment)).
+    type: str
+    default: ""
+  canary:
+    description:
+      - When the switch will need a canary (a release and config that never passed a check on this host), start it
+        now, without waiting (C(<name>-canary.service) on its private socket), so that it boots while the controller
+        moves on; M(containerless.zipapp.zipapp_swap) checks it. Set it false when release commands must run first.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -168,11 +194,11 @@ EXAMPLES = r"""
     url: https://artifacts.example.com/demoapp/demoapp-1.4.2.pyz
     checksum: sha256:https://artifacts.example.com/demoapp/SHA256SUMS
     python: /usr/bin/python3
+    unit_description: demoapp
     args: [serve]
+    listen: 127.0.0.1:8000
     env:
       DJANGO_SETTINGS_MODULE: demoapp.settings
-    units:
-      demoapp.service: "{{ lookup('ansible.builtin.template', 'zipapp.service.j2') }}"
   register: release
 """
 
@@ -226,9 +252,17 @@ in_sync:
       M(containerless.zipapp.zipapp_swap) has nothing to do.
   returned: always
   type: bool
+plan:
+  description: What M(containerless.zipapp.zipapp_swap) has to do (pass it on as its O(containerless.zipapp.zipapp_swap#module:plan)).
+  returned: success
+  type: dict
 release_created:
   description: Whether the release record was written now (first deploy of this version on the host).
   returned: always
+  type: bool
+finished:
+  description: On failure, whether the module already recorded it in the audit log and gave the lock back.
+  returned: on failure
   type: bool
 shiv:
   description: The shiv cache of the release, null for a zipapp that is not a shiv.
@@ -253,16 +287,6 @@ pex:
   description: The venv of a pex release, null for any other kind.
   returned: success
   type: dict
-  contains:
-    venv:
-      description: The venv directory inside the release.
-      type: str
-    build_id:
-      description: The pex's C(pex_hash).
-      type: str
-    built:
-      description: Whether the venv was built now.
-      type: bool
 """
 
 import json
@@ -272,8 +296,9 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.containerless.zipapp.plugins.module_utils import _lock, _pex, _plan, _shiv, _systemd, _units
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
-from ansible_collections.containerless.zipapp.plugins.module_utils import _lock, _shiv, _systemd, _zipapp_info
+from ansible_collections.containerless.zipapp.plugins.module_utils import _zipapp_info
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     ArtifactError,
     ensure,
@@ -282,110 +307,46 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._artifact imp
     sha256_file,
 )
 from ansible_collections.containerless.zipapp.plugins.module_utils._envfile import EnvFileError, render_env_file
-from ansible_collections.containerless.zipapp.plugins.module_utils._switch import Switch
-from ansible_collections.containerless.zipapp.plugins.module_utils._validate import (
+from ansible_collections.containerless.zipapp.plugins.module_utils._runtime import RuntimeUnits
+from ansible_collections.containerless.zipapp.plugins.module_utils._switch import Switch, needs_canary
+from ansible_collections.containerless.zipapp.plugins.module_utils._names import (
     check_name,
     check_secrets,
     check_version,
 )
 
-
-def check_compatible(module, pyz, python):
-    """Refuse a zipapp whose bundled wheels or Requires-Python the interpreter cannot satisfy."""
-    try:
-        info = _zipapp_info.inspect_archive(pyz)
-    except _zipapp_info.ZipappInfoError as e:
-        module.fail_json(msg=str(e))
-    rc, out, err = module.run_command(_zipapp_info.probe_command(python))
-    if rc != 0:
-        module.fail_json(msg="zipapp_python=%s does not run (rc=%d): %s; nothing live was changed"
-                         % (python, rc, (err or out).strip()[-500:]))
-    probe = _zipapp_info.parse_probe(out)
-    verdict = _zipapp_info.check(info, probe)
-    label = _zipapp_info.interpreter_label(probe)
-    if not verdict["compatible"]:
-        module.fail_json(msg="%s cannot run on %s (%s): %s; nothing live was changed"
-                         % (os.path.basename(pyz), python, label, "; ".join(verdict["problems"])),
-                         problems=verdict["problems"])
-    return label
-
-
-def inspect_zipapp(module, pyz):
-    try:
-        return _shiv.inspect(pyz)
-    except _shiv.ZipappError as e:
-        module.fail_json(msg=str(e))
-
-
-def prepare_pex(module, layout, version, python, info):
-    """Build the pex's venv inside the release (once); return (venv info, changed)."""
-    release_dir = layout.release(version)
-    venv = _shiv.pex_venv_dir(release_dir, python)
-    marker = _shiv.pex_venv_marker(venv)
-    result = dict(venv=venv, build_id=info["build_id"], built=False)
-    if os.path.isfile(os.path.join(venv, "pex")) and os.path.exists(marker):
-        return result, False
-    if not info.get("includes_tools"):
-        module.fail_json(msg="%s is a pex built without its tools: build it with `pex --include-tools ...` so "
-                             "the release's venv can be built from it (nothing live was changed)"
-                         % layout.pyz(version))
-    result["built"] = True
-    if module.check_mode:
-        return result, True
-    pex_root = venv + ".pex-root"
-    for leftover in (venv, pex_root):  # of a run that was killed
-        shutil.rmtree(leftover, ignore_errors=True)
-    t0 = time.time()
-    rc, out, err = module.run_command(_shiv.pex_venv_command(python, layout.pyz(version), venv),
-                                      environ_update=_shiv.pex_venv_env(pex_root), cwd=release_dir)
-    result["venv_seconds"] = round(time.time() - t0, 2)
-    shutil.rmtree(pex_root, ignore_errors=True)
-    if rc != 0 or not os.path.isfile(os.path.join(venv, "pex")):
-        shutil.rmtree(venv, ignore_errors=True)
-        module.fail_json(msg="building the venv of the pex %s with %s failed (rc=%d): %s; nothing live was changed"
-                         % (layout.pyz(version), python, rc, (err or out).strip()[-2000:]))
-    _shiv.make_readable(venv)
-    rel.write_file(marker, json.dumps({"python": python, "seconds": result["venv_seconds"]}) + "\n", 0o644)
-    return result, True
-
-
-def prepare_shiv(module, layout, version, python, info):
-    """Pre-extract the shiv cache of the pyz and compile it; return (info, changed)."""
-    pyz = layout.pyz(version)
-    if info["kind"] != "shiv":
-        return None, False
-    cache = _shiv.cache_dir(layout.shiv, pyz, info["build_id"])
-    shiv = dict(cache=cache, build_id=info["build_id"], extracted=False)
-    site_packages = os.path.join(cache, "site-packages")
-    if os.path.isdir(site_packages) and os.path.exists(_shiv.compiled_marker(cache)):
-        return shiv, False
-    shiv["extracted"] = True
-    if module.check_mode:
-        return shiv, True
-    makedirs(layout.shiv, 0o755)
-    t0 = time.time()
-    rc, out, err = module.run_command(_shiv.extract_command(python, pyz, layout.shiv))
-    shiv["extract_seconds"] = round(time.time() - t0, 2)
-    if rc != 0:
-        module.fail_json(msg="pre-extracting the shiv cache of %s with %s failed (rc=%d): %s"
-                         % (pyz, python, rc, (err or out).strip()[-2000:]))
-    # the live release's pycs serve every file that did not change
-    live = rel.link_version(layout, layout.current)
-    live_cache = (rel.read_record(layout, live) or {}).get("shiv_cache") if live else None
-    previous = os.path.join(live_cache, "site-packages") if live_cache and live_cache != cache else None
-    t0 = time.time()
-    rc, out, err = module.run_command(_shiv.compile_command(python, site_packages, previous))
-    shiv["compile_seconds"] = round(time.time() - t0, 2)
-    if rc != 0:
-        module.fail_json(msg="compiling the shiv cache %s with %s failed (rc=%d): %s"
-                         % (cache, python, rc, (err or out).strip()[-2000:]))
-    try:
-        shiv["pyc"] = json.loads(out)
-    except ValueError:
-        shiv["pyc"] = None
-    _shiv.make_readable(cache)
-    rel.write_file(_shiv.compiled_marker(cache), out or "{}\n", 0o644)
-    return shiv, True
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    version=dict(type="str", required=True),
+    root=dict(type="path", default="/opt/zipapp"),
+    url=dict(type="str"),
+    checksum=dict(type="str", required=True),
+    download_on=dict(type="str", choices=["target", "controller"], default="target"),
+    controller_cache=dict(type="str", default="~/.cache/containerless.zipapp"),
+    timeout=dict(type="int", default=60),
+    headers=dict(type="dict", default={}, no_log=True),
+    validate_certs=dict(type="bool", default=True),
+    source_url=dict(type="str"),
+    deployed_by=dict(type="str", default="unknown"),
+    python=dict(type="path", required=True),
+    env=dict(type="dict", default={}),
+    secrets=dict(type="dict", default={}, no_log=True),
+    secrets_env=dict(type="dict", default={}, no_log=False),  # env names -> credential ids, no values
+    processes=dict(type="dict", default={}),
+    args=dict(type="list", elements="str", default=[]),
+    listen=dict(type="str", default=""),
+    timers=dict(type="dict", default={}),
+    sandbox=dict(type="dict", default={}),
+    ip_address_allow=dict(type="list", elements="str", default=[]),
+    service_extra=dict(type="list", elements="str", default=[]),
+    unit_description=dict(type="str", required=True),
+    stop_timeout=dict(type="int", default=30),
+    state_directory=dict(type="bool", default=True),
+    handover=dict(type="bool", default=True),
+    managed=dict(type="str", default=""),
+    canary=dict(type="bool", default=False),
+    **_lock.OPTIONS
+)
 
 
 def host_problems(python):
@@ -400,214 +361,306 @@ def host_problems(python):
     return problems
 
 
-def ensure_artifact(module, layout, version, live_before):
-    """Download and verify the artifact into the release (or only look, without url)."""
-    p = module.params
-    pyz = layout.pyz(version)
-    try:
-        if not p["url"]:
-            expected, sums_url = parse_checksum(p["checksum"])
-            if sums_url:
-                module.fail_json(msg="without url, checksum must be sha256:<hex>")
-            if not (os.path.isfile(pyz) and sha256_file(pyz) == expected):
-                # what check mode reports when the artifact is still to be fetched: everything is new
-                module.exit_json(changed=False, missing=True, sha256=expected, downloaded=False, in_sync=False,
-                                 release_created=True, config_changed=True, config="config.1", shiv=None,
-                                 lock=None, live_before=live_before)
-            return dict(changed=False, sha256=expected)
-        return ensure(p["url"], pyz, p["checksum"], timeout=p["timeout"], headers=p["headers"],
-                      validate_certs=p["validate_certs"], mode=0o644, check_mode=module.check_mode)
-    except ArtifactError as e:
-        msg = str(e) if "nothing was changed" in str(e) else "%s; nothing was changed" % e
-        module.fail_json(msg=msg, url=p["source_url"] or p["url"])
+class Release(object):
+    """Prepares one release on the host: artifact, record, cache or venv, config; then plans the switch."""
+
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.layout = rel.Layout(self.p["root"], self.p["name"])
+        self.version = self.p["version"]
+        self.check = module.check_mode
+        self.lock = None
+        self.sha256 = None
+        live = rel.link_version(self.layout, self.layout.current)
+        self.live_before = {"version": live, "config": rel.linked_config(self.layout, live) if live else None,
+                            "target_config": rel.linked_config(self.layout, self.version)}
+        self.result = dict(changed=False, release_created=False, config_changed=False, shiv=None, pex=None,
+                           live_before=self.live_before, lock=None, plan=None, seconds={})
+        self.t0 = self.started = time.time()
+
+    def lap(self, phase):
+        """Note how long ``phase`` took (since the last lap)."""
+        now = time.time()
+        self.result["seconds"][phase] = round(now - self.t0, 3)
+        self.t0 = now
+
+    def fail(self, msg, **kw):
+        """Fail; once the lock is held, record the failure in the audit log and give the lock back first."""
+        finished = False
+        if self.lock and not self.check:
+            rel.end_failed(self.layout, self.lock["run_id"],
+                           dict(action="deploy", version=self.version, sha256=self.sha256 or "", result="failed",
+                                serving=self.live_before["version"], message=msg),
+                           failed_version=self.version if self.result["release_created"] else None)
+            finished = True
+        self.module.fail_json(msg=msg, **dict(self.result, finished=finished, **kw))
+
+    # ---- artifact -----------------------------------------------------------------------------
+
+    def artifact(self):
+        p, pyz = self.p, self.layout.pyz(self.version)
+        try:
+            if not p["url"]:
+                expected, sums_url = parse_checksum(p["checksum"])
+                if sums_url:
+                    self.fail("without url, checksum must be sha256:<hex>")
+                if not (os.path.isfile(pyz) and sha256_file(pyz) == expected):
+                    # what check mode reports when the artifact is still to be fetched: everything is new
+                    self.module.exit_json(**dict(self.result, missing=True, sha256=expected, downloaded=False,
+                                                 in_sync=False, release_created=True, config_changed=True,
+                                                 config="config.1"))
+                return dict(changed=False, sha256=expected)
+            return ensure(p["url"], pyz, p["checksum"], timeout=p["timeout"], headers=p["headers"],
+                          validate_certs=p["validate_certs"], mode=0o644, check_mode=self.check)
+        except ArtifactError as e:
+            msg = str(e) if "nothing was changed" in str(e) else "%s; nothing was changed" % e
+            self.fail(msg, url=p["source_url"] or p["url"])
+
+    def inspect(self, record):
+        """The artifact's kind and build id: from the release record when the artifact was inspected and
+        checked against this interpreter before, else from the archive (and then checked)."""
+        pyz, python = self.layout.pyz(self.version), self.p["python"]
+        if record and record.get("python") == python and record.get("kind"):
+            return {"kind": record["kind"], "build_id": record.get("build_id") or record.get("shiv_build_id"),
+                    "includes_tools": record.get("includes_tools", True)}
+        try:
+            info = _zipapp_info.inspect_archive(pyz)
+        except _zipapp_info.ZipappInfoError as e:
+            self.fail(str(e))
+        rc, out, err = self.module.run_command(_zipapp_info.probe_command(python))
+        if rc != 0:
+            self.fail("zipapp_python=%s does not run (rc=%d): %s; nothing live was changed"
+                      % (python, rc, (err or out).strip()[-500:]))
+        probe = _zipapp_info.parse_probe(out)
+        verdict = _zipapp_info.check(info, probe)
+        self.result["interpreter"] = label = _zipapp_info.interpreter_label(probe)
+        if not verdict["compatible"]:
+            self.fail("%s cannot run on %s (%s): %s; nothing live was changed"
+                      % (os.path.basename(pyz), python, label, "; ".join(verdict["problems"])),
+                      problems=verdict["problems"])
+        return info
+
+    def prepare_shiv(self, info):
+        """Pre-extract the shiv cache, linking what equals the live release's, and compile it."""
+        lay, pyz = self.layout, self.layout.pyz(self.version)
+        cache = _shiv.cache_dir(lay.shiv, pyz, info["build_id"])
+        shiv = dict(cache=cache, build_id=info["build_id"], extracted=False)
+        marker = _shiv.compiled_marker(cache)
+        if os.path.exists(marker) and os.path.isdir(os.path.join(cache, _shiv.PREFIX)):
+            return shiv, False
+        if self.check:
+            return dict(shiv, extracted=True), True
+        makedirs(lay.shiv, 0o755)
+        compiler = _shiv.Compiler(self.p["python"])
+        t0 = time.time()
+        try:
+            if os.path.isdir(os.path.join(cache, _shiv.PREFIX)):  # extracted, its compilation cut short
+                compiler.start(os.path.join(cache, _shiv.PREFIX))
+                compiler.finish()
+            else:
+                live = self.live_before["version"]
+                live_cache = (rel.read_record(lay, live) or {}).get("shiv_cache") if live and live != self.version \
+                    else None
+                shiv["files"] = _shiv.extract(pyz, cache, lay.pyz(live) if live_cache else None, live_cache,
+                                              compiler=compiler)
+                shiv["extracted"] = True
+        except (IOError, OSError, RuntimeError) as e:
+            self.fail("pre-extracting the shiv cache of %s with %s failed: %s; nothing live was changed"
+                      % (pyz, self.p["python"], e))
+        shiv["seconds"] = round(time.time() - t0, 2)
+        shiv["pyc"] = compiler.result
+        out = json.dumps(compiler.result or {}) + "\n"
+        rel.write_file(marker, out or "{}\n", 0o644)
+        return shiv, True
+
+    def prepare_pex(self, info):
+        """Build the pex's venv inside the release (once)."""
+        lay, python = self.layout, self.p["python"]
+        release_dir = lay.release(self.version)
+        venv = _pex.venv_dir(release_dir, python)
+        marker = _pex.venv_marker(venv)
+        result = dict(venv=venv, build_id=info["build_id"], built=False)
+        if os.path.isfile(os.path.join(venv, "pex")) and os.path.exists(marker):
+            return result, False
+        if not info.get("includes_tools"):
+            self.fail("%s is a pex built without its tools: build it with `pex --include-tools ...` so the "
+                      "release's venv can be built from it (nothing live was changed)" % lay.pyz(self.version))
+        result["built"] = True
+        if self.check:
+            return result, True
+        pex_root = venv + ".pex-root"
+        for leftover in (venv, pex_root):  # of a run that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
+        t0 = time.time()
+        rc, out, err = self.module.run_command(_pex.venv_command(python, lay.pyz(self.version), venv),
+                                               environ_update=_pex.venv_env(pex_root), cwd=release_dir)
+        result["venv_seconds"] = round(time.time() - t0, 2)
+        shutil.rmtree(pex_root, ignore_errors=True)
+        if rc != 0 or not os.path.isfile(os.path.join(venv, "pex")):
+            shutil.rmtree(venv, ignore_errors=True)
+            self.fail("building the venv of the pex %s with %s failed (rc=%d): %s; nothing live was changed"
+                      % (lay.pyz(self.version), python, rc, (err or out).strip()[-2000:]))
+        _shiv.make_readable(venv)
+        rel.write_file(marker, json.dumps({"python": python, "seconds": result["venv_seconds"]}) + "\n", 0o644)
+        return result, True
+
+    # ---- config ---------------------------------------------------------------------------------
+
+    def desired(self, pex):
+        """The files of the release's config dir, and its units."""
+        p, lay = self.p, self.layout
+        header = "Managed by containerless.zipapp: %s %s" % (p["name"], self.version)
+        try:
+            env_text = render_env_file(p["env"], header=header, var_name="env")
+        except EnvFileError as e:
+            self.fail(str(e))
+        process_env_text = {}
+        app = _plan.App(p["name"], lay.app, p["unit_description"], secrets=list(p["secrets"]),
+                        state_directory=p["state_directory"], ip_address_allow=p["ip_address_allow"],
+                        managed=p["managed"])
+        processes = _plan.processes_of(p["processes"], p["args"], p["listen"])
+        the_plan = _plan.plan(app, processes, p["timers"], p["sandbox"], p["service_extra"], p["stop_timeout"],
+                              handover=p["handover"])
+        for process, env in sorted(the_plan["process_env"].items()):
+            try:
+                process_env_text[process] = render_env_file(env, header=header, var_name="process_env.%s" % process)
+            except EnvFileError as e:
+                self.fail(str(e))
+        # a pex runs from its venv (the venv's python and the pex's entry point), a pyz with the interpreter
+        command = [os.path.join(pex["venv"], "pex")] if pex else [p["python"], lay.pyz(self.version)]
+        scripts = dict((script, rel.render_start(command, args, header, p["secrets_env"], pex_root=bool(pex)))
+                       for script, args in sorted(the_plan["scripts"].items()))
+        run_text = rel.render_start(command, [], header, p["secrets_env"], pex_root=bool(pex))
+        units = _plan.units(app, the_plan)
+        return rel.desired_config(env_text, scripts, units, p["secrets"], run_text, process_env_text,
+                                  the_plan["manifest"]), units
+
+    def config(self, wanted, units):
+        """The config dir that holds ``wanted``: the release's, one staged before, or a new one."""
+        lay, version = self.layout, self.version
+        linked = rel.linked_config(lay, version)
+        linked_n = int(linked.split(".")[1]) if linked else 0
+        candidates = ([linked] if linked else []) + \
+            ["config.%d" % n for n in reversed(rel.config_numbers(lay.release(version))) if n > linked_n]
+        for cid in candidates:
+            if not rel.config_differences(rel.read_config(lay.config_dir(version, cid)), wanted):
+                return cid, False
+        if self.check:
+            numbers = rel.config_numbers(lay.release(version))
+            return "config.%d" % ((numbers[-1] + 1) if numbers else 1), True
+        config_id = rel.write_config(lay, version, wanted)
+        config_dir = lay.config_dir(version, config_id)
+        # only the units whose text differs from what systemd has installed need verifying
+        changed = sorted(u for u, text in units.items()
+                         if rel.read_bytes(os.path.join(_systemd.UNIT_DIR, u)) != text.encode("utf-8"))
+        if changed:
+            t0 = time.time()
+            # the whole set goes in, so that the changed ones find the units they name
+            problems = _systemd.verify(self.module.run_command,
+                                       sorted(os.path.join(config_dir, "units", u) for u in units))
+            self.result["verify_seconds"] = round(time.time() - t0, 2)
+            if problems:
+                shutil.rmtree(config_dir, ignore_errors=True)
+                self.fail("systemd-analyze verify found problems in the units (nothing live was changed): "
+                          + " | ".join(problems), problems=problems)
+        return config_id, True
+
+    def start_canary(self, config_id):
+        """Start the canary without waiting: it boots while the controller moves on to the switch."""
+        instance = RuntimeUnits(self.module.run_command, self.layout, self.version, config_id, "canary")
+        try:
+            instance.install(_units.CANARY)
+            self.module.run_command(["systemctl", "start", "--no-block", instance.socket, instance.service])
+            self.result["canary_started"] = True
+        except (OSError, RuntimeError) as e:  # the switch installs and starts it again, and reports
+            self.module.warn("the canary of %s %s did not start early: %s" % (self.p["name"], self.version, e))
+
+    # ---- the whole step -------------------------------------------------------------------------
+
+    def take_lock(self):
+        try:
+            run_id, warnings = _lock.take(self.p["name"], self.p)
+        except _lock.LockError as e:
+            self.module.fail_json(msg=str(e), locked=True, lock_held_by=e.owner, **self.result)
+        for w in warnings:
+            self.module.warn(w)
+        self.lock = {"run_id": run_id}
+        self.result["lock"] = self.lock
+
+    def prepare(self):
+        p, lay, version = self.p, self.layout, self.version
+        record = rel.read_record(lay, version)
+        self.lap("start")
+        artifact = self.artifact()
+        self.lap("artifact")
+        self.sha256 = sha256 = artifact["sha256"]
+        self.result.update(sha256=sha256, downloaded=artifact["changed"])
+        if record and record.get("sha256") != sha256:
+            self.fail("release %s was recorded with sha256 %s, not %s: a released version is immutable"
+                      % (version, record.get("sha256"), sha256))
+        if self.check and not os.path.isfile(lay.pyz(version)):
+            # check mode before the download: everything would be new
+            self.module.exit_json(**dict(self.result, changed=True, release_created=True, config_changed=True,
+                                         config="config.1", in_sync=False))
+        info = self.inspect(record)
+        self.lap("inspect")
+        self.result["kind"] = info["kind"]
+        shiv, shiv_changed = self.prepare_shiv(info) if info["kind"] == "shiv" else (None, False)
+        pex, pex_changed = self.prepare_pex(info) if info["kind"] == "pex" else (None, False)
+        self.result.update(shiv=shiv, pex=pex)
+        self.lap("cache")
+        if record is None:
+            self.result["release_created"] = True
+            if not self.check:
+                rel.write_record(lay, version, dict(
+                    name=p["name"], version=version, sha256=sha256, url=p["source_url"] or p["url"],
+                    deployed_at=rel.now_utc(), deployed_by=p["deployed_by"], python=p["python"], kind=info["kind"],
+                    build_id=info["build_id"], includes_tools=info.get("includes_tools"),
+                    shiv_cache=shiv["cache"] if shiv else None, shiv_build_id=shiv["build_id"] if shiv else None))
+        elif record.get("python") != p["python"] and not self.check:
+            rel.write_record(lay, version, dict(record, python=p["python"], kind=info["kind"], build_id=info["build_id"]))
+        wanted, units = self.desired(pex)
+        self.lap("render")
+        config_id, config_changed = self.config(wanted, units)
+        self.lap("config")
+        self.result.update(config=config_id, config_changed=config_changed)
+        changed = bool(artifact["changed"] or self.result["release_created"] or config_changed or shiv_changed
+                       or pex_changed)
+        plan = Switch(self.module.run_command, lay, version, config_id).plan() if not self.check or \
+            os.path.isdir(lay.config_dir(version, config_id)) else None
+        self.result.update(changed=changed, plan=plan, in_sync=bool(plan and not changed and plan["in_sync"]))
+        self.lap("plan")
+        if self.lock and self.result["in_sync"]:
+            _lock.release(p["name"], self.lock["run_id"])  # nothing follows that could change the host
+            self.result["lock"] = self.lock = None
+        elif plan and not self.check and needs_canary(lay, plan, p["canary"]):
+            self.start_canary(config_id)
+        if self.module._diff:
+            live, live_config = self.live_before["version"], self.live_before["config"]
+            live_files = rel.read_config(lay.config_dir(live, live_config)) if live_config else None
+            label_old = "%s/%s" % (live, live_config) if live_config else "(nothing live)"
+            self.result["diff"] = rel.config_diff(live_files, wanted, label_old, "%s/%s" % (version, config_id))
+        self.result["seconds"]["total"] = round(time.time() - self.started, 2)
+        self.module.exit_json(**self.result)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            version=dict(type="str", required=True),
-            root=dict(type="path", default="/opt/zipapp"),
-            url=dict(type="str"),
-            checksum=dict(type="str", required=True),
-            download_on=dict(type="str", choices=["target", "controller"], default="target"),
-            controller_cache=dict(type="str", default="~/.cache/containerless.zipapp"),
-            timeout=dict(type="int", default=60),
-            headers=dict(type="dict", default={}, no_log=True),
-            validate_certs=dict(type="bool", default=True),
-            source_url=dict(type="str"),
-            deployed_by=dict(type="str", default="unknown"),
-            python=dict(type="path", required=True),
-            args=dict(type="list", elements="str", default=[]),
-            env=dict(type="dict", default={}),
-            secrets=dict(type="dict", default={}, no_log=True),
-            secrets_env=dict(type="dict", default={}, no_log=False),  # env names -> credential ids, no values
-            scripts=dict(type="dict", default={}),
-            process_env=dict(type="dict", default={}),
-            manifest=dict(type="dict"),
-            units=dict(type="dict", default={}),
-            lock_owner=dict(type="dict"),
-            lock_timeout=dict(type="int", default=0),
-            lock_lease=dict(type="int", default=3600),
-            lock_break=dict(type="bool", default=False),
-            lock_dead_owner=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     errors = check_name(p["name"], "name") + check_version(p["version"], "version") + check_secrets(p["secrets"], "secrets")
-    for script in p["scripts"]:
-        if script != "start" and not (script.startswith("start.") and check_name(script[6:], "script") == []):
-            errors.append("scripts: %r must be start or start.<process>" % script)
-    for process in p["process_env"]:
-        errors += check_name(process, "process_env key")
     if errors:
         module.fail_json(msg="; ".join(errors))
+    release = Release(module)
     problems = host_problems(p["python"])
     if problems:
-        module.fail_json(msg="%s (nothing was changed)" % "; ".join(problems), problems=problems)
-    layout = rel.Layout(p["root"], p["name"])
+        module.fail_json(msg="%s (nothing was changed)" % "; ".join(problems), problems=problems, **release.result)
     if module.check_mode:
-        prepare(module, layout, None)  # reads only: no lock
-    lock = take_lock(module) if p["lock_owner"] else None
-    # every failure from here on tells the role which lock to release and what to put back
-    live_version = rel.link_version(layout, layout.current)
-    extra = dict(lock=lock, live_before={"version": live_version,
-                                         "config": rel.linked_config(layout, live_version) if live_version else None,
-                                         "target_config": rel.linked_config(layout, p["version"])})
-    fail_json = module.fail_json
-    module.fail_json = lambda **kw: fail_json(**dict(extra, **kw))
+        release.prepare()  # only reads: no lock
+    if p["lock_owner"]:
+        release.take_lock()
     with _lock.StepLock(p["name"], timeout=max(p["lock_timeout"], 600)):
-        prepare(module, layout, lock)
-
-
-def take_lock(module):
-    """The run lock for this run (waiting, breaking a dead or expired one); exits when it is held."""
-    p = module.params
-    owner = dict(p["lock_owner"])
-    held = _lock.read_owner(p["name"])
-    brk = p["lock_break"] or bool(p["lock_dead_owner"] and held and held.get("run_id") == p["lock_dead_owner"])
-    try:
-        warnings = _lock.acquire(p["name"], owner, timeout=p["lock_timeout"], lease=p["lock_lease"], break_lock=brk)
-    except _lock.LockError as e:
-        module.fail_json(msg="%s; set zipapp_lock_timeout to wait, or zipapp_lock_break: true to break it "
-                             "(nothing was changed)" % e, locked=True, lock_held_by=e.owner)
-    if p["lock_dead_owner"] and brk:
-        warnings = ["the run that held the deploy lock of %s is gone from this controller: %s"
-                    % (p["name"], "; ".join(warnings))]
-    for w in warnings:
-        module.warn(w)
-    return {"run_id": owner["run_id"]}
-
-
-def prepare(module, layout, lock):
-    p = module.params
-    version = p["version"]
-    source_url = p["source_url"] or p["url"]
-
-    record = rel.read_record(layout, version)
-    live_version = rel.link_version(layout, layout.current)
-    live_config = rel.linked_config(layout, live_version) if live_version else None
-    live_before = {"version": live_version, "config": live_config, "target_config": rel.linked_config(layout, version)}
-    t0 = time.time()
-    artifact = ensure_artifact(module, layout, version, live_before)
-    download_seconds = round(time.time() - t0, 2)
-    sha256 = artifact["sha256"]
-    result = dict(changed=artifact["changed"], downloaded=artifact["changed"], sha256=sha256,
-                  download_seconds=download_seconds, release_created=False, config_changed=False, shiv=None,
-                  live_before=live_before)
-    if record and record.get("sha256") != sha256:
-        module.fail_json(msg="release %s was recorded with sha256 %s, not %s: a released version is immutable"
-                         % (version, record.get("sha256"), sha256))
-    if module.check_mode and not os.path.isfile(layout.pyz(version)):
-        # check mode before the download: everything would be new
-        result.update(changed=True, release_created=True, config_changed=True, config="config.1", in_sync=False,
-                      lock=lock)
-        module.exit_json(**result)
-
-    if record is None or record.get("python") != p["python"]:
-        result["interpreter"] = check_compatible(module, layout.pyz(version), p["python"])
-    info = inspect_zipapp(module, layout.pyz(version))
-    result["kind"] = info["kind"]
-    shiv, shiv_changed = prepare_shiv(module, layout, version, p["python"], info)
-    result["shiv"] = shiv
-    pex, pex_changed = prepare_pex(module, layout, version, p["python"], info) if info["kind"] == "pex" else (None, False)
-    result["pex"] = pex
-
-    if record is None:
-        result["release_created"] = True
-        if not module.check_mode:
-            rel.write_record(layout, version, dict(
-                name=p["name"], version=version, sha256=sha256, url=source_url,
-                deployed_at=rel.now_utc(), deployed_by=p["deployed_by"], python=p["python"], kind=info["kind"],
-                shiv_cache=shiv["cache"] if shiv else None, shiv_build_id=shiv["build_id"] if shiv else None,
-            ))
-
-    try:
-        env_text = render_env_file(p["env"], header="Managed by containerless.zipapp: %s %s" % (p["name"], version),
-                                   var_name="env")
-    except EnvFileError as e:
-        module.fail_json(msg=str(e))
-    pyz = layout.pyz(version)
-    header = "Managed by containerless.zipapp: %s %s" % (p["name"], version)
-    # a pex runs from its venv (the venv's python and the pex's entry point), a pyz with the interpreter
-    command = [os.path.join(pex["venv"], "pex")] if pex else [p["python"], pyz]
-    scripts = {}
-    for script, args in sorted((p["scripts"] or {"start": p["args"]}).items()):
-        scripts[script] = rel.render_start(command, args, header, p["secrets_env"], pex_root=bool(pex))
-    run_text = rel.render_start(command, [], header, p["secrets_env"], pex_root=bool(pex))
-    process_env = {}
-    for process, env in sorted(p["process_env"].items()):
-        try:
-            process_env[process] = render_env_file(env, header=header, var_name="process_env.%s" % process)
-        except EnvFileError as e:
-            module.fail_json(msg=str(e))
-    manifest = p["manifest"] or rel.default_manifest(p["name"], p["units"])
-    wanted = rel.desired_config(env_text, scripts, p["units"], p["secrets"], run_text, process_env, manifest)
-
-    # the release's linked config, or a config staged by an earlier run that never went live
-    config_id = None
-    linked = rel.linked_config(layout, version)
-    candidates = [linked] if linked else []
-    linked_n = int(linked.split(".")[1]) if linked else 0
-    candidates += ["config.%d" % n for n in reversed(rel.config_numbers(layout.release(version))) if n > linked_n]
-    for cid in candidates:
-        if not rel.config_differences(rel.read_config(layout.config_dir(version, cid)), wanted):
-            config_id = cid
-            break
-
-    live_files = rel.read_config(layout.config_dir(live_version, live_config)) if live_config else None
-
-    if config_id is None:
-        result["config_changed"] = True
-        if module.check_mode:
-            numbers = rel.config_numbers(layout.release(version))
-            config_id = "config.%d" % ((numbers[-1] + 1) if numbers else 1)
-        else:
-            config_id = rel.write_config(layout, version, wanted)
-            config_dir = layout.config_dir(version, config_id)
-            units = sorted(os.path.join(config_dir, "units", u) for u in p["units"])
-            t0 = time.time()
-            problems = _systemd.verify(module.run_command, units) if units else []
-            result["verify_seconds"] = round(time.time() - t0, 2)
-            if problems:
-                shutil.rmtree(config_dir, ignore_errors=True)
-                module.fail_json(msg="systemd-analyze verify found problems in the units (nothing live was changed): "
-                                     + " | ".join(problems), problems=problems)
-
-    result["config"] = config_id
-    result["changed"] = bool(result["changed"] or result["release_created"] or result["config_changed"] or shiv_changed
-                             or pex_changed)
-    # a re-run with nothing new: when nothing needs switching either, the role skips zipapp_swap
-    result["in_sync"] = not result["changed"] and Switch(module.run_command, layout, version, config_id).plan()["in_sync"]
-    if lock and result["in_sync"]:
-        _lock.release(p["name"], lock["run_id"])  # nothing follows that could change the host
-        lock = None
-    result["lock"] = lock
-    if module._diff:
-        label_old = "%s/%s" % (live_version, live_config) if live_config else "(nothing live)"
-        result["diff"] = rel.config_diff(live_files, wanted, label_old, "%s/%s" % (version, config_id))
-    module.exit_json(**result)
+        release.prepare()
 
 
 if __name__ == "__main__":

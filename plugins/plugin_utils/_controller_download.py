@@ -29,7 +29,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import current_owner, is_dead
+from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import current_owner, run_locked
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     ArtifactError,
     download,
@@ -142,10 +142,12 @@ class ControllerDownloadAction(ActionBase):
     """Runs ``MODULE`` on the host, downloading on the controller when ``download_on: controller``.
 
     With ``LOCKS = True`` the module also takes the app's deploy lock: the action tells it who this run
-    is, and breaks a lock whose owner process on this controller is gone.
+    is (and records it as ``deployed_by``), and breaks a lock whose owner process on this controller is gone.
+    A temporary directory on the host is made only for a file the controller transfers (with pipelining a
+    module call is then one round trip).
     """
 
-    TRANSFERS_FILES = True
+    TRANSFERS_FILES = False
     MODULE = None
     LOCKS = False
 
@@ -167,11 +169,11 @@ class ControllerDownloadAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ControllerDownloadAction, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        if self.LOCKS:
-            args["lock_owner"] = current_owner(args.get("version"))
-        outcome = self._run_module(dict(args), task_vars)
-        if self.LOCKS and outcome.get("locked") and is_dead(outcome.get("lock_held_by")):
-            args["lock_dead_owner"] = outcome["lock_held_by"].get("run_id")
-            outcome = self._run_module(dict(args), task_vars)
-        result.update(outcome)
+        if not self.LOCKS:
+            result.update(self._run_module(args, task_vars))
+            return result
+        owner = current_owner(args.get("version"))
+        args.setdefault("deployed_by", "%s@%s" % (owner["user"], owner["host"]))
+        result.update(run_locked(lambda module_args: self._run_module(dict(module_args), task_vars), args,
+                                 args.get("version")))
         return result

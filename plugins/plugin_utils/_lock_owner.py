@@ -52,3 +52,15 @@ def is_dead(owner):
         return True
     started = owner.get("run_id", "").rsplit(":", 1)[-1]
     return _start_time(pid) != started
+
+
+def run_locked(execute, args, version=None):
+    """Run a module that takes the deploy lock: ``execute(args)`` with this run as the lock's owner,
+    and once more, breaking the lock, when its holder is a run of this controller that is gone."""
+    args = dict(args)
+    args["lock_owner"] = current_owner(version)
+    outcome = execute(args)
+    if outcome.get("locked") and is_dead(outcome.get("lock_held_by")):
+        args["lock_dead_owner"] = outcome["lock_held_by"].get("run_id")
+        outcome = execute(args)
+    return outcome

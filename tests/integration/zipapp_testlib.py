@@ -12,8 +12,9 @@ APP_ROOT = "/opt/zipapp"
 
 
 def play(*extra, inventory=None, playbook="containerless.zipapp.deploy", limit=None, background=False,
-         verbosity=0, timeout=600):
-    """Run ansible-playbook; every extra is a JSON-able dict (or a raw -e string)."""
+         verbosity=0, timeout=600, collections=None):
+    """Run ansible-playbook; every extra is a JSON-able dict (or a raw -e string). ``collections`` is another
+    ANSIBLE_COLLECTIONS_PATH (an earlier version of this collection, say)."""
     cmd = ["ansible-playbook", "-i", inventory or os.environ["MOLECULE_INVENTORY_FILE"], playbook]
     for e in extra:
         cmd += ["-e", e if isinstance(e, str) else json.dumps(e)]
@@ -22,6 +23,8 @@ def play(*extra, inventory=None, playbook="containerless.zipapp.deploy", limit=N
     if verbosity:
         cmd.append("-" + "v" * verbosity)
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_FORCE_COLOR="0")
+    if collections:
+        env["ANSIBLE_COLLECTIONS_PATH"] = collections
     if background:
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                 start_new_session=True)
@@ -73,11 +76,50 @@ def tree(host, app="demoapp"):
     d = "%s/%s" % (APP_ROOT, app)
     return sh(host, "{ find %s /etc/systemd/system -type d -printf '%%p %%m dir\\n'; "
                     "find %s /etc/systemd/system ! -type d ! -path %s/audit.log -printf '%%p %%m %%s %%T@ %%l\\n'; }"
-                    " 2>/dev/null | sort; systemctl show -P MainPID %s.service" % (d, d, d, app))
+                    " 2>/dev/null | sort; %s" % (d, d, d, WEB_PIDS % ((app,) * 3)))
+
+
+# The main PIDs of the web process: whichever of the handover instances (or the one service) runs.
+WEB_PIDS = "systemctl show -P MainPID %s@blue.service %s@green.service %s.service | grep -v '^0$'"
+
+
+def web_unit(host, app="demoapp"):
+    """The unit that runs the app's web process now (one of <app>@blue, <app>@green or <app>.service)."""
+    for unit in ("%s@blue.service" % app, "%s@green.service" % app, "%s.service" % app):
+        if sh(host, "systemctl is-active %s" % unit).strip() == "active":
+            return unit
+    return None
+
+
+def web_pid(host, app="demoapp", seconds=40):
+    """The main PID of the web process, once only one runs: after a handover the old instance finishes
+    its requests in flight on its own (bounded wait)."""
+    deadline = time.time() + seconds
+    while True:
+        pids = sh(host, WEB_PIDS % ((app,) * 3)).split()
+        if len(pids) == 1 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(pids) == 1, "expected one web process of %s, found %s" % (app, pids)
+    return int(pids[0])
 
 
 def main_cmdline(host, app="demoapp"):
-    return sh(host, "tr '\\0' ' ' < /proc/$(systemctl show -P MainPID %s.service)/cmdline" % app)
+    return sh(host, "tr '\\0' ' ' < /proc/%d/cmdline" % web_pid(host, app))
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def collection_at(commit, tmp_dir):
+    """This collection as it was at ``commit`` (from the checkout's history), in a collections tree of its own."""
+    dest = os.path.join(tmp_dir, "ansible_collections", "containerless", "zipapp")
+    os.makedirs(dest)
+    res = subprocess.run("git -C %s archive %s | tar -x -C %s" % (REPO, commit, dest), shell=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert res.returncode == 0, "commit %s is not in this checkout's history (a shallow clone?): %s" % (
+        commit, res.stdout)
+    return tmp_dir
 
 
 class Probe(object):
@@ -87,13 +129,16 @@ class Probe(object):
         self.port = port
         self.sent = self.failed = 0
         self.versions = set()
+        self.latencies = []
         self.stop = threading.Event()
 
     def loop(self):
         start = time.time()
         while not self.stop.is_set() and time.time() - start < 240:
             self.sent += 1
+            t0 = time.time()
             answer = get(self.port, timeout=10)
+            self.latencies.append(time.time() - t0)
             if answer is None or answer.get("status") != "ok":
                 self.failed += 1
             else:

@@ -4,7 +4,9 @@ import base64
 import json
 import os
 import re
+import time
 
+import pytest
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -15,10 +17,17 @@ APP = "/opt/zipapp/" + NAME
 PORT = int(os.environ.get("ZIPAPP_PORT", "18101"))
 
 
+WEB = ["%s@blue.service" % NAME, "%s@green.service" % NAME]  # the handover instances of <name>@.service
+
+
 def main_pid(host):
-    pid = int(host.check_output("systemctl show -P MainPID %s.service" % NAME))
-    assert pid > 0, "the service has no main process"
-    return pid
+    """The web process's main PID once only one runs (an old instance finishes its requests by itself)."""
+    for _ in range(100):
+        pids = [int(p) for p in host.check_output("systemctl show -P MainPID %s" % " ".join(WEB)).split() if int(p)]
+        if len(pids) == 1:
+            return pids[0]
+        time.sleep(0.2)
+    raise AssertionError("expected one web process, found %s" % pids)
 
 
 def environ(host, pid):
@@ -27,12 +36,21 @@ def environ(host, pid):
     return dict(p.split("=", 1) for p in pairs if "=" in p)
 
 
-def test_units_are_enabled_and_active(host):
-    for unit in (NAME + ".socket", NAME + ".service"):
-        svc = host.service(unit)
-        assert svc.is_enabled, unit
-        assert svc.is_running or host.run("systemctl is-active %s" % unit).stdout.strip() == "active", unit
+def test_units_are_enabled_and_one_web_instance_serves(host):
+    for unit in (NAME + ".socket", NAME + ".target", WEB[0]):  # blue starts with the socket at boot
+        assert host.service(unit).is_enabled, unit
+    assert host.run("systemctl is-active %s.socket" % NAME).stdout.strip() == "active"
+    active = [u for u in WEB if host.run("systemctl is-active %s" % u).stdout.strip() == "active"]
+    assert len(active) == 1, active
+    # the one-line way to see the live web process
+    status = host.check_output("systemctl status '%s@*' --no-pager --lines=0" % NAME)
+    assert "%s - " % active[0] in status and "active (running)" in status
     assert host.socket("tcp://127.0.0.1:%d" % PORT).is_listening
+    # its private check socket answers, and nothing else is left in /run
+    slot = active[0].split("@")[1][:-len(".service")]
+    assert host.check_output("ls /run/zipapp").split() == ["%s.%s.sock" % (NAME, slot), "%s.step" % NAME]
+    assert '"version": "2.0.0"' in host.check_output(
+        "curl -fsS --max-time 10 --unix-socket /run/zipapp/%s.%s.sock http://localhost/health" % (NAME, slot))
 
 
 def test_app_answers_the_new_version_to_an_unprivileged_client(host):
@@ -111,21 +129,28 @@ def test_shiv_cache_is_readable_despite_umask_077(host):
     cache = record["shiv_cache"]
     assert host.file(cache + "/site-packages").is_directory
     assert host.file(cache).user == "root"
-    unreadable = host.check_output("find %s ! -perm -o+r -o -type d ! -perm -o+x | head -5" % cache)
+    # -L: through the links into the store too (Django is shared with 1.0.0's cache)
+    unreadable = host.check_output("find -L %s ! -perm -o+r -o -type d ! -perm -o+x | head -5" % cache)
     assert unreadable == ""
-    writable = host.check_output("find %s -perm /o+w,g+w | head -5" % cache)
+    writable = host.check_output("find -L %s -perm /o+w,g+w | head -5" % cache)
     assert writable == ""
+    shared = host.check_output("find %s/site-packages -maxdepth 1 -type l -printf '%%f %%l\\n'" % cache).splitlines()
+    assert shared and all(line.split()[1].startswith("../../.shared/") for line in shared), shared
+    old = json.loads(host.file(APP + "/releases/1.0.0/release.json").content_string)["shiv_cache"]
+    assert host.file(old + "/site-packages/django").linked_to == host.file(cache + "/site-packages/django").linked_to
 
 
-def test_unit_exposure_is_safe(host):
-    out = host.check_output("systemd-analyze security --no-pager %s.service" % NAME)
+@pytest.mark.parametrize("unit", WEB)
+def test_unit_exposure_is_safe(host, unit):
+    out = host.check_output("systemd-analyze security --no-pager %s" % unit)
     score = float(re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out).group(1))
     assert score <= 0.9, out[-2000:]
 
 
 def test_units_verify_without_warnings(host):
-    res = host.run("systemd-analyze verify --man=no /etc/systemd/system/%s.service /etc/systemd/system/%s.socket"
-                   % (NAME, NAME))
+    units = ["/etc/systemd/system/" + u for u in (NAME + "@.service", NAME + "-check@.socket", NAME + ".socket",
+                                                  NAME + ".target")]
+    res = host.run("systemd-analyze verify --man=no %s" % " ".join(units))
     assert res.rc == 0
     assert NAME not in res.stdout + res.stderr
 

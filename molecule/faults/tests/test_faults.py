@@ -20,7 +20,8 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "integration"))
-from zipapp_testlib import APP_ROOT, Probe, audit, get, live, main_cmdline, play, record, sh, tree, wait_for  # noqa
+from zipapp_testlib import (APP_ROOT, Probe, audit, get, live, main_cmdline, play, record, sh, tree, wait_for,  # noqa
+                             web_pid, web_unit)
 
 HOST = "zipapp-faults"
 PORT = 18131
@@ -178,14 +179,14 @@ def test_secrets_never_show_in_output_journal_or_environment():
     config = APP + "/current/config/credentials"
     assert sh(HOST, "stat -c '%a %U' {c} {c}/api_token {c}/django_secret_key".format(c=config)).split() == [
         "700", "root", "600", "root", "600", "root"]
-    pid = sh(HOST, "systemctl show -P MainPID demoapp.service").strip()
+    pid = web_pid(HOST)
     environ = sh(HOST, "cat /proc/%s/environ" % pid)
     assert secret not in environ and key not in environ
     assert set(get(PORT)["credentials"]) == {"api_token", "django_secret_key"}
     # ... unless explicitly asked: then in the environment, byte for byte
     res = play(dict(extra, zipapp_secrets_env={"API_TOKEN": "api_token"}))
     assert res.returncode == 0 and secret not in res.stdout
-    pid = sh(HOST, "systemctl show -P MainPID demoapp.service").strip()
+    pid = web_pid(HOST)
     assert "API_TOKEN=%s\0" % secret in sh(HOST, "cat /proc/%s/environ" % pid)
 
 
@@ -255,7 +256,7 @@ def test_env_values_round_trip_through_the_role(tmp_path):
     vars_file.write_text("zipapp_env:\n" + "".join("  %s: %s\n" % (k, yaml_unsafe(v)) for k, v in sorted(env.items())))
     res = play({"app_version": "2.0.0"}, "@" + str(vars_file))
     assert res.returncode == 0, res.stdout[-3000:]
-    pid = sh(HOST, "systemctl show -P MainPID demoapp.service").strip()
+    pid = web_pid(HOST)
     raw = sh(HOST, "base64 -w0 /proc/%s/environ" % pid)
     got = dict(p.split("=", 1) for p in base64.b64decode(raw).decode("utf-8").split("\0") if "=" in p)
     assert dict((k, got.get(k)) for k in env) == env
@@ -300,7 +301,10 @@ def test_a_killed_upgrade_leaves_a_working_host_and_the_next_run_converges(seed)
     assert res.returncode == 0, res.stdout[-3000:]
     assert live(HOST) == target and wait_for(PORT, target, seconds=30)
     assert "/releases/%s/demoapp.pyz" % target in main_cmdline(HOST)
-    assert sh(HOST, "ls /run/zipapp").split() == ["demoapp.step"]
+    # no lock, no canary left; the one check socket is the live instance's
+    slot = sh(HOST, "systemctl is-active --quiet demoapp@blue.service && echo blue || echo green").strip()
+    assert sh(HOST, "ls /run/zipapp").split() == ["demoapp.%s.sock" % slot, "demoapp.step"]
+    assert sh(HOST, "ls /run/systemd/system").split() == []
 
 
 # ---- the sandbox ---------------------------------------------------------------------------------------
@@ -311,7 +315,7 @@ def exposure(unit):
 
 
 def test_the_default_unit_scores_0_9_or_better():
-    assert exposure("demoapp.service") <= 0.9
+    assert exposure("demoapp@blue.service") <= 0.9 and exposure("demoapp@green.service") <= 0.9
 
 
 def test_a_private_network_scores_0_2_and_still_answers_through_its_socket():
@@ -321,7 +325,29 @@ def test_a_private_network_scores_0_2_and_still_answers_through_its_socket():
     res = play(extra, inventory=inventory)
     assert res.returncode == 0, res.stdout[-3000:]
     assert get(18132)["version"] == "2.0.0"
-    assert exposure("privnet.service") <= 0.2
-    unit = sh(HOST, "cat /etc/systemd/system/privnet.service")
+    assert exposure("privnet@blue.service") <= 0.2
+    unit = sh(HOST, "cat /etc/systemd/system/privnet@.service")
     assert "PrivateNetwork=yes" in unit and "RestrictAddressFamilies=AF_UNIX\n" in unit
     assert "IPAddressAllow" not in unit
+
+
+def test_without_handover_the_web_process_restarts_in_place_and_can_switch_to_a_handover():
+    port = 18133
+    small = {"zipapp_name": "small", "zipapp_listen": "127.0.0.1:%d" % port, "zipapp_handover": False}
+    res = play(dict(small, app_version="1.0.0"))
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert web_unit(HOST, "small") == "small.service"
+    units = sh(HOST, "ls /etc/systemd/system | grep '^small'").split()
+    assert "small.service" in units and "small@.service" not in units and "small-check@.socket" not in units
+    with Probe(port) as probe:
+        res = play(dict(small, app_version="2.0.0"))
+    assert res.returncode == 0, res.stdout[-3000:]
+    # the socket held the connections while the one process restarted: none failed, some waited
+    assert probe.failed == 0 and probe.versions == {"1.0.0", "2.0.0"}
+    assert web_unit(HOST, "small") == "small.service" and "/releases/2.0.0/" in main_cmdline(HOST, "small")
+    with Probe(port) as probe:
+        res = play(dict(small, app_version="2.0.0", zipapp_handover=True))
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert probe.failed == 0 and max(probe.latencies) < 1.0  # nobody waited for the new instance to boot
+    assert web_unit(HOST, "small") == "small@blue.service"
+    assert sh(HOST, "test -e /etc/systemd/system/small.service || echo gone").strip() == "gone"

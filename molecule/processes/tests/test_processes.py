@@ -7,15 +7,18 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "integration"))
-from zipapp_testlib import Probe, live, play, sh, wait_for  # noqa: E402
+from zipapp_testlib import Probe, live, play, sh, wait_for, web_pid  # noqa: E402
 
 HOST = "zipapp-processes"
 PORT = 18141
-SERVICES = ["demoapp.service", "demoapp-worker@1.service", "demoapp-worker@2.service"]
+WORKERS = ["demoapp-worker@1.service", "demoapp-worker@2.service"]
+SERVICES = ["web"] + WORKERS  # "web": whichever instance of demoapp@.service serves
 QUEUE = "/var/lib/demoapp/queue/default"
 
 
 def pid(unit):
+    if unit == "web":
+        return str(web_pid(HOST))
     return sh(HOST, "systemctl show -P MainPID %s" % unit).strip()
 
 
@@ -44,7 +47,7 @@ def test_every_process_runs_as_the_same_dynamic_user():
     the_uid = uids.pop()
     assert sh(HOST, "readlink /run/systemd/dynamic-uid/direct:%s" % the_uid).strip() == "demoapp"
     for unit in SERVICES:
-        assert sh(HOST, "systemctl is-active %s" % unit).strip() == "active"
+        assert unit == "web" or sh(HOST, "systemctl is-active %s" % unit).strip() == "active"
         assert "/releases/1.0.0/demoapp.pyz" in cmdline(unit)
     assert sh(HOST, "systemctl is-active demoapp.target demoapp.socket demoapp-tick.timer").split() == ["active"] * 3
 
@@ -56,7 +59,7 @@ def test_the_timer_is_scheduled_and_runs_the_live_release():
     sh(HOST, "systemctl start demoapp-tick.service")
     last = sh(HOST, "tail -n 1 /var/lib/demoapp/ticks.log").split()
     assert last[1] == "1.0.0"
-    assert sh(HOST, "stat -c %u /var/lib/private/demoapp/ticks.log").strip() == uid("demoapp.service")
+    assert sh(HOST, "stat -c %u /var/lib/private/demoapp/ticks.log").strip() == uid("web")
 
 
 def test_an_upgrade_loses_no_job_does_none_twice_and_drops_no_request():
@@ -82,6 +85,21 @@ def test_an_upgrade_loses_no_job_does_none_twice_and_drops_no_request():
     assert sh(HOST, "tail -n 1 /var/lib/demoapp/ticks.log").split()[1] == "2.0.0"
 
 
+def test_an_overlapping_process_started_its_new_instance_before_the_old_one_stopped():
+    # converge put 1.0.0 on blue, the upgrade above 2.0.0 on green
+    assert sh(HOST, "systemctl is-active demoapp-mailer@green.service").strip() == "active"
+    assert sh(HOST, "systemctl is-active demoapp-mailer@blue.service").strip() != "active"
+    assert "/releases/2.0.0/demoapp.pyz" in cmdline("demoapp-mailer@green.service")
+    # systemd's own record, in order: green started before blue was asked to stop
+    events = [line for line in sh(HOST, "journalctl --no-pager -o cat -u 'demoapp-mailer@*'").splitlines()
+              if line.startswith(("Started demoapp-mailer@green", "Stopping demoapp-mailer@blue"))]
+    assert [e.split()[1] for e in events[-2:]] == ["demoapp-mailer@green.service", "demoapp-mailer@blue.service"], \
+        events
+    # the instance that runs is the one boot (and `systemctl start demoapp.target`) starts
+    assert sh(HOST, "systemctl is-enabled demoapp-mailer@green.service").strip() == "enabled"
+    assert sh(HOST, "systemctl is-enabled demoapp-mailer@blue.service").strip() != "enabled"
+
+
 def test_a_re_run_changes_nothing_and_restarts_nothing():
     pids = [pid(u) for u in SERVICES]
     res = play({"app_version": "2.0.0"})
@@ -92,10 +110,31 @@ def test_a_re_run_changes_nothing_and_restarts_nothing():
 def test_restarting_the_target_restarts_the_processes_not_the_socket():
     socket_since = sh(HOST, "systemctl show -P ActiveEnterTimestampMonotonic demoapp.socket")
     pids = [pid(u) for u in SERVICES]
+    live_web = sh(HOST, "systemctl list-units --no-legend --plain --state=active 'demoapp@*.service'").split()[0]
     sh(HOST, "systemctl restart demoapp.target")
-    assert all(a != b for a, b in zip(pids, [pid(u) for u in SERVICES]))
+    deadline = time.time() + 30  # the restart of the web instance may end after the target's
+    while pid("web") == pids[0] and time.time() < deadline:
+        time.sleep(0.2)
+    after = [pid(u) for u in SERVICES]
+    assert all(a != b for a, b in zip(pids, after)), (pids, after)  # one web process, restarted in place
+    # and no second instance of the process that overlaps: the target wants the one that runs
+    mailers = sh(HOST, "systemctl list-units --no-legend --plain --state=active 'demoapp-mailer@*'").split()
+    assert [m for m in mailers if m.endswith(".service")] == ["demoapp-mailer@green.service"], mailers
+    assert sh(HOST, "systemctl list-units --no-legend --plain --state=active 'demoapp@*.service'").split()[0] == live_web
     assert sh(HOST, "systemctl show -P ActiveEnterTimestampMonotonic demoapp.socket") == socket_since
     assert wait_for(PORT, "2.0.0", seconds=30)
+
+
+def test_a_task_that_notifies_the_restart_handler_gets_a_handover():
+    before = pid("web")
+    with Probe(PORT) as probe:
+        res = play(playbook=os.path.join(HERE, "..", "restart.yml"))
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert "Restart zipapp services" in res.stdout
+    after = pid("web")
+    assert after != before and "/releases/2.0.0/demoapp.pyz" in cmdline("web")
+    assert probe.failed == 0 and probe.sent > 20
+    assert max(probe.latencies) < 1.0  # nobody waited for the new process to boot
 
 
 def test_a_removed_process_and_timer_leave_no_units():
@@ -116,6 +155,6 @@ def test_a_rollback_returns_every_process_to_the_previous_release():
     assert res.returncode == 0, res.stdout[-3000:]
     assert live(HOST) == "1.0.0"
     for unit in SERVICES:  # 1.0.0's config had the workers: they are back, on 1.0.0
-        assert sh(HOST, "systemctl is-active %s" % unit).strip() == "active"
+        assert unit == "web" or sh(HOST, "systemctl is-active %s" % unit).strip() == "active"
         assert "/releases/1.0.0/demoapp.pyz" in cmdline(unit)
     assert sh(HOST, "systemctl is-active demoapp-tick.timer").strip() == "active"

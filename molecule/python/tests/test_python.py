@@ -108,9 +108,16 @@ def test_the_wrong_checksum_check_mode_and_refused_input_left_nothing(host):
     assert leftovers == ""
 
 
+def web_pid(host, app):
+    """The main PID of the app's web process: whichever instance of <app>@.service runs."""
+    pids = [int(p) for p in host.check_output(
+        "systemctl show -P MainPID %s@blue.service %s@green.service" % (app, app)).split() if int(p)]
+    assert len(pids) == 1, pids
+    return pids[0]
+
+
 def test_the_app_runs_on_the_cpython_built_from_source(host):
-    pid = int(host.check_output("systemctl show -P MainPID %s.service" % APP))
-    assert pid > 0
+    pid = web_pid(host, APP)
     assert host.file("/proc/%d/exe" % pid).linked_to == interpreter(APP_BUILD)
 
 
@@ -148,8 +155,7 @@ def test_the_pex_release_has_a_complete_read_only_venv_and_no_pex_root(host):
 
 
 def test_the_pex_app_runs_from_its_venv_as_its_dynamic_user(host):
-    pid = int(host.check_output("systemctl show -P MainPID %s.service" % PEX_APP))
-    assert pid > 0
+    pid = web_pid(host, PEX_APP)
     uid = int(host.check_output("awk '/^Uid:/ {print $2}' /proc/%d/status" % pid))
     assert 61184 <= uid <= 65519, "uid %d is not in systemd's DynamicUser range" % uid
     # systemd's registry of dynamic users names the uid after the app (User=<name> with DynamicUser=yes)
@@ -173,14 +179,14 @@ def system_minor(host):
 
 def test_the_cp311_build_was_refused_on_3_13_and_1_0_0_still_serves(host):
     assert host.file("/opt/zipapp/%s/current" % APP).linked_to == "/opt/zipapp/%s/releases/1.0.0" % APP
-    pid = int(host.check_output("systemctl show -P MainPID %s.service" % APP))
+    pid = web_pid(host, APP)
     assert "/releases/1.0.0/" in host.file("/proc/%d/cmdline" % pid).content.decode("utf-8", "replace")
     audit = [json.loads(line) for line in host.file("/opt/zipapp/%s/audit.log" % APP).content_string.splitlines()]
     assert not any(e.get("version") == "1.1.0-orjson" and e.get("result") == "ok" for e in audit), audit
 
 
 def test_the_cp311_build_runs_only_on_a_3_11_distribution_python(host):
-    unit = host.run("systemctl cat demonative.service")
+    unit = host.run("systemctl cat demonative@.service")
     if system_minor(host) == "3.11":
         assert unit.rc == 0
         health = json.loads(host.check_output("curl -fsS --max-time 10 http://127.0.0.1:%d/health" % (PORT + 2)))

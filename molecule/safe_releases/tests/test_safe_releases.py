@@ -10,7 +10,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "integration"))
-from zipapp_testlib import APP_ROOT, Probe, audit, get, live, play, record, sh, tree  # noqa: E402
+from zipapp_testlib import (APP_ROOT, Probe, audit, collection_at, get, live, main_cmdline, play, record, sh,  # noqa: E402
+                             tree, web_unit)
 
 HOSTS = {"zipapp-safe-1": 18121, "zipapp-safe-2": 18122, "zipapp-safe-3": 18123}
 APP = APP_ROOT + "/demoapp"
@@ -51,8 +52,9 @@ def test_a_broken_release_is_caught_before_the_switch_without_a_failed_request()
     assert probe.failed == 0 and probe.sent > 50, (probe.sent, probe.failed)
     assert probe.versions == {"1.0.0"}
     assert live(host) == "1.0.0" and record(host, "2.0.0")["failed"]
-    assert sh(host, "ls /run/systemd/system/ /run/zipapp/").split() == ["/run/systemd/system/:", "/run/zipapp/:",
-                                                                        "demoapp.step"]
+    # no canary left, and the one check socket is the live instance's
+    assert sh(host, "ls /run/systemd/system/").split() == []
+    assert sh(host, "ls /run/zipapp/").split() == ["demoapp.%s.sock" % web_unit(host)[8:-8], "demoapp.step"]
 
 
 def test_a_failed_check_after_the_switch_rolls_back_code_and_config():
@@ -171,5 +173,37 @@ def test_a_killed_deploy_leaves_a_lock_that_the_next_run_breaks():
     assert res.returncode == 0, res.stdout[-3000:]
     assert "is gone from this controller" in res.stdout
     assert live(host) == "5.0.0" and health(host)["version"] == "1.0.0"
-    cmdline = sh(host, "tr '\\0' ' ' < /proc/$(systemctl show -P MainPID demoapp.service)/cmdline")
-    assert "/releases/5.0.0/" in cmdline
+    assert "/releases/5.0.0/" in main_cmdline(host)
+
+
+# The last commit whose deploy role ran the web process as <name>.service, restarted through its socket.
+OLD_LAYOUT = "7e88289"
+
+
+def test_a_host_of_the_earlier_layout_upgrades_in_place_and_back_without_a_failed_request(tmp_path):
+    host, port = "zipapp-safe-2", 18124
+    app = {"zipapp_name": "legacy", "zipapp_listen": "127.0.0.1:%d" % port, "zipapp_keep_releases": 5,
+           "app_env": {"DEMOAPP_WORKERS": "2"}}
+    res = play(dict(app, app_version="1.0.0"), limit=host, collections=collection_at(OLD_LAYOUT, str(tmp_path)))
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert sh(host, "systemctl is-active legacy.service").strip() == "active"
+    socket_since = sh(host, "systemctl show -P ActiveEnterTimestampMonotonic legacy.socket").strip()
+    with Probe(port) as probe:
+        res = play(dict(app, app_version="2.0.0"), limit=host)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert probe.failed == 0 and probe.sent > 20, (probe.sent, probe.failed)
+    assert max(probe.latencies) < 1.0 and probe.versions == {"1.0.0", "2.0.0"}
+    assert web_unit(host, "legacy") == "legacy@blue.service"
+    assert "/releases/2.0.0/" in main_cmdline(host, "legacy")
+    assert sh(host, "test -e /etc/systemd/system/legacy.service || echo gone").strip() == "gone"
+    assert sh(host, "systemctl show -P ActiveEnterTimestampMonotonic legacy.socket").strip() == socket_since
+    assert "Service=legacy@blue.service" in sh(host, "cat /etc/systemd/system/legacy.socket")
+    # back to 1.0.0, whose config (units included) the earlier version wrote: it runs as legacy.service again
+    with Probe(port) as probe:
+        res = play({"zipapp_name": "legacy", "zipapp_rollback_to": "1.0.0"}, playbook="containerless.zipapp.rollback",
+                   limit=host)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert probe.failed == 0 and probe.sent > 20, (probe.sent, probe.failed)
+    assert web_unit(host, "legacy") == "legacy.service" and "/releases/1.0.0/" in main_cmdline(host, "legacy")
+    assert sh(host, "ls /etc/systemd/system | grep -c '^legacy@' || true").strip() == "0"
+    assert sh(host, "systemctl show -P ActiveEnterTimestampMonotonic legacy.socket").strip() == socket_since

@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import time
 
 import pytest
 import yaml
@@ -12,10 +13,21 @@ with open(os.path.join(HERE, "..", "apps.yml")) as f:
     APPS = yaml.safe_load(f)["apps"]
 
 
+def web_units(app):
+    """An app with a socket hands over between two instances; one without has one service."""
+    return ["%s@blue.service" % app, "%s@green.service" % app] if APPS[app]["full"] else ["%s.service" % app]
+
+
 def main_pid(host, app):
-    pid = int(host.check_output("systemctl show -P MainPID %s.service" % app))
-    assert pid > 0, "%s has no main process" % app
-    return pid
+    """The web process's main PID once only one runs (an old instance finishes its requests by itself)."""
+    for _ in range(100):
+        pids = [int(p) for p in host.check_output("systemctl show -P MainPID %s" % " ".join(web_units(app))).split()
+                if int(p)]
+        if len(pids) == 1:
+            break
+        time.sleep(0.2)
+    assert len(pids) == 1, "%s has %d main processes" % (app, len(pids))
+    return pids[0]
 
 
 def environ(host, pid):
@@ -36,12 +48,12 @@ def test_app_answers_2_0_0_with_its_own_config(host, app):
 @pytest.mark.parametrize("app", sorted(APPS))
 def test_units_belong_to_their_app_only(host, app):
     spec = APPS[app]
-    assert host.service(app + ".service").is_enabled
+    assert host.service(web_units(app)[0]).is_enabled
     socket = host.file("/etc/systemd/system/%s.socket" % app)
     assert socket.exists == spec["full"]
     if spec["full"]:
         assert "ListenStream=127.0.0.1:%d\n" % spec["port"] in socket.content_string
-    unit = host.file("/etc/systemd/system/%s.service" % app).content_string
+    unit = host.file("/etc/systemd/system/%s.service" % ("%s@" % app if spec["full"] else app)).content_string
     for other in APPS:
         if other != app:
             assert "/opt/zipapp/%s/" % other not in unit
@@ -61,8 +73,14 @@ def test_releases_and_caches_are_separate(host, app):
     app_dir = "/opt/zipapp/" + app
     assert host.file(app_dir + "/current").linked_to == app_dir + "/releases/2.0.0"
     assert host.file(app_dir + "/previous").linked_to == app_dir + "/releases/1.0.0"
-    caches = host.check_output("find %s/shiv -mindepth 1 -maxdepth 1 -type d -printf '%%f\\n'" % app_dir).split()
+    caches = host.check_output("find %s/shiv -mindepth 1 -maxdepth 1 -type d ! -name .shared -printf '%%f\\n'"
+                               % app_dir).split()
     assert len(caches) == 2 and all(c.startswith(app + ".pyz_") for c in caches), caches
+    # what the two caches share lives in the app's own store, and they link nowhere else
+    links = host.check_output("find %s/shiv/*/site-packages -maxdepth 1 -type l -printf '%%l\\n' | sort -u" % app_dir)
+    assert links and all(line.startswith("../../.shared/") for line in links.split()), links
+    assert host.check_output("readlink -f %s/shiv/%s/site-packages/django" % (app_dir, caches[0])).startswith(
+        app_dir + "/shiv/.shared/django-")
     cmdline = host.check_output("tr '\\0' ' ' < /proc/%d/cmdline" % main_pid(host, app))
     assert "%s/releases/2.0.0/%s.pyz" % (app_dir, app) in cmdline
 

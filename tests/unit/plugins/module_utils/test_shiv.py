@@ -7,149 +7,218 @@ import zipfile
 
 import pytest
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _shiv
-
-BOOTSTRAP = '''
-import os, shutil
-from pathlib import Path
-def cache_path(archive, root_dir, build_id):
-    return Path(root_dir) / ("%s_%s" % (Path(archive.filename).resolve().name, build_id))
-def extract_site_packages(archive, target_path, compile_pyc=False, compile_workers=0, force=False):
-    tmp = Path(str(target_path) + ".tmp")
-    for info in archive.infolist():
-        if info.filename.startswith("site-packages"):
-            archive.extract(info.filename, tmp)
-    shutil.move(str(tmp), str(target_path))
-'''
+from ansible_collections.containerless.zipapp.plugins.module_utils import _pex, _shiv
 
 
-def make_shiv(path, build_id="abc123"):
+def make_shiv(path, files=None, build_id="abc123"):
     """A minimal zip laid out like a shiv: environment.json, _bootstrap/ and site-packages/."""
+    files = files if files is not None else {"app/__init__.py": "def main(): pass\n", "app/data/x.txt": "x"}
     with open(path, "wb") as f:
         f.write(b"#!/usr/bin/env python3\n")
-    with zipfile.ZipFile(path, "a") as zf:
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("environment.json", json.dumps({"build_id": build_id, "entry_point": "app:main"}))
-        zf.writestr("_bootstrap/__init__.py", BOOTSTRAP)
-        zf.writestr("site-packages/app/__init__.py", "def main(): pass\n")
-        zf.writestr("site-packages/app/data/x.txt", "x")
-    return path
+        zf.writestr("_bootstrap/__init__.py", "")
+        for name, data in sorted(files.items()):
+            info = zipfile.ZipInfo("site-packages/" + name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.external_attr = (0o755 if name.endswith(".sh") else 0o600) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return str(path)
 
 
-def test_inspect_shiv(tmp_path):
-    info = _shiv.inspect(make_shiv(str(tmp_path / "demo.pyz")))
-    assert info == {"kind": "shiv", "build_id": "abc123", "entry_point": "app:main",
-                    "shebang": "/usr/bin/env python3", "shiv_version": None}
-
-
-def test_inspect_plain_zipapp_and_garbage(tmp_path):
-    plain = tmp_path / "plain.pyz"
-    with zipfile.ZipFile(str(plain), "w") as zf:
-        zf.writestr("__main__.py", "print(1)")
-    assert _shiv.inspect(str(plain))["kind"] == "zipapp"
-    junk = tmp_path / "junk.pyz"
-    junk.write_bytes(b"not a zip")
-    with pytest.raises(_shiv.ZipappError, match="not a zip application"):
-        _shiv.inspect(str(junk))
-    empty = tmp_path / "empty.pyz"
-    zipfile.ZipFile(str(empty), "w").close()
-    with pytest.raises(_shiv.ZipappError, match="not a runnable zipapp"):
-        _shiv.inspect(str(empty))
-
-
-def test_inspect_pex_by_its_pex_info_whatever_its_name(tmp_path):
-    pex = tmp_path / "demo.pyz"  # the name says pyz; PEX-INFO says pex
-    with zipfile.ZipFile(str(pex), "w") as zf:
-        zf.writestr("__main__.py", "print(1)")
-        zf.writestr("PEX-INFO", json.dumps({"pex_hash": "f00d", "entry_point": "app:main", "includes_tools": True,
-                                            "build_properties": {"pex_version": "2.105.2"}}))
-    assert _shiv.inspect(str(pex)) == {"kind": "pex", "build_id": "f00d", "entry_point": "app:main", "shebang": None,
-                                       "includes_tools": True, "pex_version": "2.105.2"}
-    with zipfile.ZipFile(str(pex), "w") as zf:
-        zf.writestr("__main__.py", "print(1)")
-        zf.writestr("PEX-INFO", json.dumps({"code_hash": "c0de"}))
-    info = _shiv.inspect(str(pex))
-    assert (info["kind"], info["build_id"], info["includes_tools"]) == ("pex", "c0de", False)
-    with zipfile.ZipFile(str(pex), "w") as zf:
-        zf.writestr("PEX-INFO", "{not json")
-    with pytest.raises(_shiv.ZipappError, match="PEX-INFO is not JSON"):
-        _shiv.inspect(str(pex))
-
-
-def test_the_pex_venv_is_built_by_the_pex_itself_inside_the_release():
-    release = "/opt/zipapp/demo/releases/1.0.0"
-    venv = _shiv.pex_venv_dir(release, "/usr/bin/python3")
-    assert os.path.dirname(venv) == release and os.path.basename(venv).startswith("venv-")
-    assert venv == _shiv.pex_venv_dir(release, "/usr/bin/python3")
-    # another interpreter, another venv: the live one is never rebuilt under the running app
-    assert venv != _shiv.pex_venv_dir(release, "/opt/python/3.13.5/bin/python3.13")
-    marker = _shiv.pex_venv_marker(venv)
-    assert os.path.dirname(marker) == release and marker != venv
-    cmd = _shiv.pex_venv_command("/usr/bin/python3", release + "/demo.pyz", venv)
-    assert cmd[:3] == ["/usr/bin/python3", release + "/demo.pyz", "venv"] and cmd[-1] == venv
-    assert "--site-packages-copies" in cmd and "--compile" in cmd
-    env = _shiv.pex_venv_env(release + "/.pex-root")
-    assert env["PEX_TOOLS"] == "1" and env["PEX_ROOT"] == release + "/.pex-root"
-
-
-def test_extract_command_uses_the_pyz_bootstrap_and_is_readable_under_umask_077(tmp_path):
-    pyz = make_shiv(str(tmp_path / "demo.pyz"))
-    root = str(tmp_path / "shiv")
-    env = dict(os.environ)
-    cmd = _shiv.extract_command(sys.executable, pyz, root)
-    old = os.umask(0o077)
-    try:
-        out = subprocess.check_output(cmd, env=env)
-    finally:
-        os.umask(old)
-    cache = json.loads(out)["cache"]
-    assert cache == _shiv.cache_dir(root, pyz, "abc123")
-    assert os.path.isfile(os.path.join(cache, "site-packages", "app", "data", "x.txt"))
-    _shiv.make_readable(cache)
-    for dirpath, dirnames, filenames in os.walk(cache):
-        assert stat.S_IMODE(os.stat(dirpath).st_mode) & 0o055 == 0o055
+def tree(top):
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(top):
         for name in filenames:
-            assert stat.S_IMODE(os.stat(os.path.join(dirpath, name)).st_mode) & 0o044 == 0o044
+            full = os.path.join(dirpath, name)
+            out[os.path.relpath(full, top)] = (open(full, "rb").read(), stat.S_IMODE(os.stat(full).st_mode),
+                                               os.stat(full).st_ino)
+    return out
 
 
-def write_tree(root, files):
-    for rel, text in files.items():
-        path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(text)
+def test_extract_lays_out_the_cache_like_shiv_with_readable_modes(tmp_path):
+    pyz = make_shiv(tmp_path / "demo.pyz", {"app/__init__.py": "x = 1\n", "app/run.sh": "#!/bin/sh\n"})
+    cache = _shiv.cache_dir(str(tmp_path / "shiv"), pyz, "abc123")
+    assert cache == str(tmp_path / "shiv" / "demo.pyz_abc123")
+    os.makedirs(os.path.dirname(cache))
+    counts = _shiv.extract(pyz, cache)
+    assert counts == {"written": 2, "linked": 0, "pyc_linked": 0, "shared": 0, "stored": 0}
+    files = tree(cache)
+    assert files["site-packages/app/__init__.py"][:2] == (b"x = 1\n", 0o644)  # 0600 in the zip: readable anyway
+    assert files["site-packages/app/run.sh"][1] == 0o755
+    assert not os.path.exists(cache + ".tmp")
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o755
 
 
-def compile_tree(new, prev=None):
-    out = subprocess.check_output(_shiv.compile_command(sys.executable, new, prev))
-    return json.loads(out)
+def test_unchanged_files_and_their_pycs_are_linked_from_the_live_cache(tmp_path):
+    shiv_root = tmp_path / "shiv"
+    os.makedirs(str(shiv_root))
+    old_files = {"lib/same.py": "A = 1\n" * 50, "lib/changed.py": "B = 1\n", "lib/gone.py": "C = 1\n"}
+    old = make_shiv(tmp_path / "old.pyz", old_files, "old")
+    old_cache = _shiv.cache_dir(str(shiv_root), old, "old")
+    _shiv.extract(old, old_cache)
+    pycache = os.path.join(old_cache, "site-packages", "lib", "__pycache__")
+    os.makedirs(pycache)
+    with open(os.path.join(pycache, "same.cpython-311.pyc"), "wb") as f:
+        f.write(b"pyc of same")
+    with open(os.path.join(pycache, "changed.cpython-311.pyc"), "wb") as f:
+        f.write(b"pyc of changed")
+    new_files = {"lib/same.py": "A = 1\n" * 50, "lib/changed.py": "B = 2\n", "lib/new.py": "D = 1\n"}
+    new = make_shiv(tmp_path / "new.pyz", new_files, "new")
+    new_cache = _shiv.cache_dir(str(shiv_root), new, "new")
+    counts = _shiv.extract(new, new_cache, old, old_cache)
+    assert counts == {"written": 2, "linked": 1, "pyc_linked": 1, "shared": 0, "stored": 0}
+    got, was = tree(new_cache), tree(old_cache)
+    assert got["site-packages/lib/same.py"][2] == was["site-packages/lib/same.py"][2]  # the same inode
+    assert got["site-packages/lib/__pycache__/same.cpython-311.pyc"][0] == b"pyc of same"
+    assert "site-packages/lib/__pycache__/changed.cpython-311.pyc" not in got  # compiled again later
+    assert got["site-packages/lib/changed.py"][0] == b"B = 2\n"
+    assert got["site-packages/lib/changed.py"][2] != was["site-packages/lib/changed.py"][2]
+    assert "site-packages/lib/gone.py" not in got and got["site-packages/lib/new.py"][0] == b"D = 1\n"
 
 
-def test_compile_reuses_the_previous_pycs_for_unchanged_files(tmp_path):
-    import importlib.util
-
-    old, new = str(tmp_path / "old"), str(tmp_path / "new")
-    files = dict(("pkg/m%d.py" % i, "X = %d\n" % i) for i in range(100))
-    files["pkg/__init__.py"] = ""
-    files["pkg/broken.py"] = "def (:\n"
-    write_tree(old, files)
-    assert compile_tree(old) == {"linked": 0, "compiled": 101, "failed": 1}
-    changed = dict(files, **{"pkg/m7.py": "X = 'seven'\n", "pkg/added.py": "Y = 1\n"})
-    write_tree(new, changed)
-    assert compile_tree(new, old) == {"linked": 100, "compiled": 2, "failed": 1}
-    src = os.path.join(new, "pkg", "m3.py")
-    old_src = os.path.join(old, "pkg", "m3.py")
-    assert os.stat(importlib.util.cache_from_source(src)).st_ino == \
-        os.stat(importlib.util.cache_from_source(old_src)).st_ino
-    assert os.stat(importlib.util.cache_from_source(os.path.join(new, "pkg", "m7.py"))).st_ino != \
-        os.stat(importlib.util.cache_from_source(os.path.join(old, "pkg", "m7.py"))).st_ino
-    # a second run finds every pyc in place
-    assert compile_tree(new, old) == {"linked": 0, "compiled": 0, "failed": 1}
-    # the pycs are used as they are: the module imports from them, with its own file name
-    code = "import sys; sys.path.insert(0, %r); import pkg.m7, pkg.m3; print(pkg.m7.X, pkg.m3.__file__)" % new
-    out = subprocess.check_output([sys.executable, "-B", "-c", code]).decode().split()
-    assert out == ["seven", src]
+def test_only_a_byte_for_byte_equal_member_is_linked(tmp_path, monkeypatch):
+    shiv_root = tmp_path / "shiv"
+    os.makedirs(str(shiv_root))
+    old = make_shiv(tmp_path / "old.pyz", {"m.py": "a = 1\n", "n.py": "b = 1\n"}, "old")
+    old_cache = _shiv.cache_dir(str(shiv_root), old, "old")
+    _shiv.extract(old, old_cache)
+    # a live copy whose size no longer matches its pyz is never linked
+    with open(os.path.join(old_cache, "site-packages", "n.py"), "w") as f:
+        f.write("b = 10\n")
+    new = make_shiv(tmp_path / "new.pyz", {"m.py": "a = 1\n", "n.py": "b = 1\n"}, "new")
+    new_cache = _shiv.cache_dir(str(shiv_root), new, "new")
+    assert _shiv.extract(new, new_cache, old, old_cache) == {"written": 1, "linked": 1, "pyc_linked": 0, "shared": 0, "stored": 0}
+    # equal path, size and CRC but other compressed bytes: written, not linked
+    monkeypatch.setattr(_shiv, "_raw", lambda fp, info: os.urandom(8))
+    newer_cache = _shiv.cache_dir(str(shiv_root), new, "newer")
+    assert _shiv.extract(new, newer_cache, old, old_cache) == {"written": 2, "linked": 0, "pyc_linked": 0, "shared": 0, "stored": 0}
 
 
-def test_markers_sit_next_to_the_cache():
-    assert _shiv.lock_file("/r/shiv/demo.pyz_ab") == "/r/shiv/.demo.pyz_ab_lock"
-    assert _shiv.compiled_marker("/r/shiv/demo.pyz_ab") == "/r/shiv/.demo.pyz_ab_compiled"
+def test_a_killed_extraction_leaves_nothing_that_looks_extracted(tmp_path, monkeypatch):
+    pyz = make_shiv(tmp_path / "demo.pyz")
+    cache = str(tmp_path / "demo.pyz_abc123")
+    os.makedirs(cache + ".tmp/site-packages/half")  # a leftover of a killed run
+
+    def boom(*a, **kw):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(_shiv.shutil, "copyfileobj", boom)
+    try:
+        _shiv.extract(pyz, cache)
+    except OSError as e:
+        assert "No space" in str(e)
+    assert not os.path.exists(cache) and not os.path.exists(cache + ".tmp")
+
+
+def test_compile_makes_unchecked_hash_pycs_for_what_has_none(tmp_path):
+    sp = tmp_path / "site-packages"
+    (sp / "pkg").mkdir(parents=True)
+    (sp / "pkg" / "a.py").write_text("A = 1\n")
+    (sp / "pkg" / "b.py").write_text("B = 1\n")
+    (sp / "pkg" / "bad.py").write_text("def (\n")
+    out = subprocess.run(_shiv.compile_command(sys.executable, str(sp)), input="", capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout) == {"compiled": 2, "failed": 1}
+    pyc = next((sp / "pkg" / "__pycache__").glob("a.*.pyc")).read_bytes()
+    assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, unchecked
+    out = subprocess.run(_shiv.compile_command(sys.executable, str(sp)), input="", capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout) == {"compiled": 0, "failed": 1}  # only the one that cannot compile is left
+
+
+def test_the_cache_is_compiled_while_it_is_extracted_with_its_final_paths(tmp_path):
+    shiv_root = tmp_path / "shiv"
+    os.makedirs(str(shiv_root))
+    old = make_shiv(tmp_path / "old.pyz", {"lib/same.py": "A = 1\n", "lib/data.txt": "x"}, "old")
+    old_cache = _shiv.cache_dir(str(shiv_root), old, "old")
+    compiler = _shiv.Compiler(sys.executable)
+    _shiv.extract(old, old_cache, compiler=compiler)
+    assert compiler.result == {"compiled": 1, "failed": 0}
+    pyc = next(iter((shiv_root / os.path.basename(old_cache) / "site-packages" / "lib" / "__pycache__").glob("*.pyc")))
+    assert os.path.join(old_cache, "site-packages", "lib", "same.py").encode() in pyc.read_bytes()  # not .tmp
+    new = make_shiv(tmp_path / "new.pyz", {"lib/same.py": "A = 1\n", "lib/new.py": "B = 1\n"}, "new")
+    new_cache = _shiv.cache_dir(str(shiv_root), new, "new")
+    compiler = _shiv.Compiler(sys.executable)
+    counts = _shiv.extract(new, new_cache, old, old_cache, compiler=compiler)
+    assert counts == {"written": 1, "linked": 1, "pyc_linked": 1, "shared": 0, "stored": 0}
+    assert compiler.result == {"compiled": 1, "failed": 0}  # only the new file
+
+
+def test_a_compiler_that_cannot_run_fails_the_extraction_and_leaves_nothing(tmp_path):
+    pyz = make_shiv(tmp_path / "demo.pyz")
+    cache = str(tmp_path / "demo.pyz_abc123")
+    with pytest.raises(RuntimeError, match="compiling .* with /bin/false failed"):
+        _shiv.extract(pyz, cache, compiler=_shiv.Compiler("/bin/false"))
+    assert not os.path.exists(cache) and not os.path.exists(cache + ".tmp")
+
+
+def test_make_readable_fixes_a_umask_077_tree(tmp_path):
+    top = tmp_path / "venv"
+    (top / "bin").mkdir(parents=True)
+    (top / "bin" / "python").write_text("x")
+    os.chmod(str(top / "bin" / "python"), 0o700)
+    (top / "lib.txt").write_text("y")
+    os.chmod(str(top / "lib.txt"), 0o600)
+    os.chmod(str(top / "bin"), 0o700)
+    assert _shiv.make_readable(str(top)) == 3
+    assert stat.S_IMODE(os.stat(str(top / "bin" / "python")).st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(str(top / "lib.txt")).st_mode) == 0o644
+
+
+def test_pex_venv_dir_is_per_interpreter_and_its_marker_beside_it(tmp_path):
+    release = str(tmp_path / "releases" / "1.0.0")
+    venv = _pex.venv_dir(release, "/usr/bin/python3")
+    assert os.path.dirname(venv) == release and os.path.basename(venv).startswith("venv-")
+    assert venv == _pex.venv_dir(release, "/usr/bin/python3")
+    assert venv != _pex.venv_dir(release, "/opt/python/3.13.5/bin/python3.13")
+    marker = _pex.venv_marker(venv)
+    assert os.path.dirname(marker) == release and marker.endswith("-complete")
+    cmd = _pex.venv_command("/usr/bin/python3", release + "/app.pex", venv)
+    assert cmd[:3] == ["/usr/bin/python3", release + "/app.pex", "venv"] and "--site-packages-copies" in cmd
+    assert _pex.venv_env("/x/.pex-root") == {"PEX_TOOLS": "1", "PEX_ROOT": "/x/.pex-root", "PEX_VERBOSE": "0"}
+
+
+def big(prefix, n=25, extra=""):
+    return dict(("%s/m%02d.py" % (prefix, i), "X = %d%s\n" % (i, extra)) for i in range(n))
+
+
+def test_a_big_unchanged_directory_is_shared_through_the_store_with_its_pycs(tmp_path):
+    shiv_root = tmp_path / "shiv"
+    os.makedirs(str(shiv_root))
+    old = make_shiv(tmp_path / "old.pyz", dict(big("django"), **{"app/__init__.py": "v = 1\n"}), "old")
+    old_cache = _shiv.cache_dir(str(shiv_root), old, "old")
+    counts = _shiv.extract(old, old_cache, compiler=_shiv.Compiler(sys.executable))
+    assert counts["stored"] == 1 and counts["written"] == 26 and counts["shared"] == 0
+    link = os.path.join(old_cache, "site-packages", "django")
+    assert os.path.islink(link) and os.readlink(link).startswith(os.path.join("..", "..", ".shared", "django-"))
+    assert os.path.isfile(os.path.join(link, "m03.py")) and os.listdir(os.path.join(link, "__pycache__"))
+    assert os.path.isdir(os.path.join(old_cache, "site-packages", "app"))  # a small one lives in the cache
+    new = make_shiv(tmp_path / "new.pyz", dict(big("django"), **{"app/__init__.py": "v = 2\n"}), "new")
+    new_cache = _shiv.cache_dir(str(shiv_root), new, "new")
+    compiler = _shiv.Compiler(sys.executable)
+    counts = _shiv.extract(new, new_cache, old, old_cache, compiler=compiler)
+    assert counts == {"written": 1, "linked": 0, "pyc_linked": 0, "shared": 1, "stored": 0}
+    assert compiler.result == {"compiled": 1, "failed": 0}
+    assert os.readlink(os.path.join(new_cache, "site-packages", "django")) == os.readlink(link)
+    # a Django that changed gets an entry of its own, linking the files that did not change
+    newer = make_shiv(tmp_path / "newer.pyz", dict(big("django", 26), **{"app/__init__.py": "v = 2\n"}), "newer")
+    newer_cache = _shiv.cache_dir(str(shiv_root), newer, "newer")
+    counts = _shiv.extract(newer, newer_cache, new, new_cache, compiler=_shiv.Compiler(sys.executable))
+    assert counts["stored"] == 1 and counts["written"] == 1  # only django/m25.py is new
+    assert counts["linked"] == counts["pyc_linked"] == 26  # the other 25 and app/__init__.py, with their pycs
+    assert len(os.listdir(_shiv.store_dir(str(shiv_root)))) == 2
+
+
+def test_the_store_keeps_what_a_cache_links_to(tmp_path):
+    shiv_root = tmp_path / "shiv"
+    os.makedirs(str(shiv_root))
+    a = make_shiv(tmp_path / "a.pyz", big("lib"), "a")
+    b = make_shiv(tmp_path / "b.pyz", big("lib", extra=" + 1"), "b")
+    ca, cb = _shiv.cache_dir(str(shiv_root), a, "a"), _shiv.cache_dir(str(shiv_root), b, "b")
+    _shiv.extract(a, ca)
+    _shiv.extract(b, cb)
+    store = _shiv.store_dir(str(shiv_root))
+    os.makedirs(os.path.join(store, "lib-dead.tmp"))  # a killed run's leftover
+    assert len(_shiv.collect_store(str(shiv_root), [ca, cb])) == 1
+    doomed = _shiv.collect_store(str(shiv_root), [cb])
+    assert doomed == sorted(_shiv.shared_dirs(ca)) and sorted(os.listdir(store)) == sorted(_shiv.shared_dirs(cb))
