@@ -111,7 +111,19 @@ def main():
     result["clients"] = args.clients
     if args.slow_url:
         result["slow"] = summary(slow_rows)
+        result["slow"]["across"] = across(rows + slow_rows, slow_rows)
     print(json.dumps(result))
+
+
+def across(rows, slow_rows):
+    """Slow requests answered by the release that served first, although they ended after the release that
+    served last had answered: they were in flight while the one took over from the other."""
+    answered = sorted(r for r in rows if r[2] == 200 and r[3])
+    if not answered or answered[0][3] == answered[-1][3]:
+        return 0
+    old, new = answered[0][3], answered[-1][3]
+    first_new = min(r[0] + r[1] for r in answered if r[3] == new)
+    return sum(1 for r in slow_rows if r[2] == 200 and r[3] == old and r[0] + r[1] > first_new)
 
 
 if __name__ == "__main__":

@@ -7,23 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import run_locked
-
-MODULE = "containerless.zipapp.zipapp_lock"
+from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import LockingAction
 
 
-class ActionModule(ActionBase):
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        args = dict(self._task.args)
+class ActionModule(LockingAction):
+    MODULE = "containerless.zipapp.zipapp_lock"
 
-        def execute(module_args):
-            return self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
-
-        if args.get("state", "acquired") == "acquired":
-            result.update(run_locked(execute, args, args.get("version")))
-        else:
-            result.update(execute(args))
-        return result
+    def takes_lock(self, args):
+        return args.get("state", "acquired") == "acquired"

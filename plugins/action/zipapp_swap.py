@@ -7,20 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import run_locked
-
-MODULE = "containerless.zipapp.zipapp_swap"
+from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import LockingAction
 
 
-class ActionModule(ActionBase):
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        args = dict(self._task.args)
+class ActionModule(LockingAction):
+    MODULE = "containerless.zipapp.zipapp_swap"
 
-        def execute(module_args):
-            return self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
-
-        result.update(execute(args) if args.get("lock_run_id") else run_locked(execute, args, args.get("version")))
-        return result
+    def takes_lock(self, args):
+        return not args.get("lock_run_id")  # a step of a deploy works under the deploy's lock

@@ -35,6 +35,18 @@ from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
 from ansible_collections.containerless.zipapp.plugins.module_utils._digest import CHUNK, sha256_file
 from ansible_collections.containerless.zipapp.plugins.module_utils._fs import fsync_dir  # noqa: F401 (its API too)
 
+# The options of a download, the same in every module that places an artifact.
+DOWNLOAD_OPTIONS = dict(
+    url=dict(type="str"),
+    checksum=dict(type="str", required=True),
+    download_on=dict(type="str", choices=["target", "controller"], default="target"),
+    controller_cache=dict(type="str", default="~/.cache/containerless.zipapp"),
+    timeout=dict(type="int", default=60),
+    headers=dict(type="dict", default={}, no_log=True),
+    validate_certs=dict(type="bool", default=True),
+    source_url=dict(type="str"),
+)
+
 SUMS_MAX_BYTES = 4 * 1024 * 1024
 HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 

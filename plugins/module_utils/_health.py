@@ -13,6 +13,14 @@ __metaclass__ = type
 import socket
 import time
 
+# The options of a check (documented in the doc fragment containerless.zipapp.app.health).
+OPTIONS = dict(
+    timeout=dict(type="float", default=5),
+    retries=dict(type="int", default=30),
+    delay=dict(type="float", default=1),
+    settle=dict(type="float", default=3),
+)
+
 try:
     import http.client as httplib
 except ImportError:  # pragma: no cover

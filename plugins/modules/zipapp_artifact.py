@@ -140,6 +140,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
+    DOWNLOAD_OPTIONS,
     ArtifactError,
     ensure,
     parse_checksum,
@@ -150,16 +151,9 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._artifact imp
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            url=dict(type="str"),
             dest=dict(type="path", required=True),
-            checksum=dict(type="str", required=True),
-            download_on=dict(type="str", choices=["target", "controller"], default="target"),
-            controller_cache=dict(type="str", default="~/.cache/containerless.zipapp"),
-            timeout=dict(type="int", default=60),
-            headers=dict(type="dict", default={}, no_log=True),
-            validate_certs=dict(type="bool", default=True),
             mode=dict(type="raw", default="0644"),
-            source_url=dict(type="str"),
+            **DOWNLOAD_OPTIONS
         ),
         supports_check_mode=True,
     )

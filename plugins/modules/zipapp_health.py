@@ -95,10 +95,7 @@ def main():
             address=dict(type="str", default=""),
             path=dict(type="str", default=""),
             host=dict(type="str", default="localhost"),
-            timeout=dict(type="float", default=5),
-            retries=dict(type="int", default=30),
-            delay=dict(type="float", default=1),
-            settle=dict(type="float", default=3),
+            **_health.OPTIONS
         ),
         supports_check_mode=True,
     )

@@ -111,8 +111,8 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["acquired", "released"], default="acquired"),
     version=dict(type="str"),
     audit=dict(type="dict"),
-    **_lock.OPTIONS
 )
+ARGUMENT_SPEC.update(_lock.OPTIONS)
 
 
 def acquire(module):

@@ -300,6 +300,7 @@ from ansible_collections.containerless.zipapp.plugins.module_utils import _lock,
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils import _zipapp_info
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
+    DOWNLOAD_OPTIONS,
     ArtifactError,
     ensure,
     makedirs,
@@ -319,14 +320,6 @@ ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
     version=dict(type="str", required=True),
     root=dict(type="path", default="/opt/zipapp"),
-    url=dict(type="str"),
-    checksum=dict(type="str", required=True),
-    download_on=dict(type="str", choices=["target", "controller"], default="target"),
-    controller_cache=dict(type="str", default="~/.cache/containerless.zipapp"),
-    timeout=dict(type="int", default=60),
-    headers=dict(type="dict", default={}, no_log=True),
-    validate_certs=dict(type="bool", default=True),
-    source_url=dict(type="str"),
     deployed_by=dict(type="str", default="unknown"),
     python=dict(type="path", required=True),
     env=dict(type="dict", default={}),
@@ -345,8 +338,9 @@ ARGUMENT_SPEC = dict(
     handover=dict(type="bool", default=True),
     managed=dict(type="str", default=""),
     canary=dict(type="bool", default=False),
-    **_lock.OPTIONS
 )
+ARGUMENT_SPEC.update(DOWNLOAD_OPTIONS)
+ARGUMENT_SPEC.update(_lock.OPTIONS)
 
 
 def host_problems(python):

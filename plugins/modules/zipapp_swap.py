@@ -228,10 +228,6 @@ ARGUMENT_SPEC = dict(
     health_path=dict(type="str", default=""),
     health_host=dict(type="str", default="localhost"),
     health_address=dict(type="str", default=""),
-    timeout=dict(type="float", default=5),
-    retries=dict(type="int", default=30),
-    delay=dict(type="float", default=1),
-    settle=dict(type="float", default=3),
     rollback_on_failure=dict(type="bool", default=True),
     keep=dict(type="int", default=5),
     rollback=dict(type="bool", default=False),
@@ -241,8 +237,9 @@ ARGUMENT_SPEC = dict(
     reason=dict(type="str", default=""),
     finish=dict(type="bool", default=True),
     audit=dict(type="dict", default={}),
-    **_lock.OPTIONS
 )
+ARGUMENT_SPEC.update(_health.OPTIONS)
+ARGUMENT_SPEC.update(_lock.OPTIONS)
 
 
 class Failed(Exception):

@@ -19,6 +19,8 @@ import getpass
 import os
 import socket
 
+from ansible.plugins.action import ActionBase
+
 
 def _start_time(pid):
     try:
@@ -64,3 +66,22 @@ def run_locked(execute, args, version=None):
         args["lock_dead_owner"] = outcome["lock_held_by"].get("run_id")
         outcome = execute(args)
     return outcome
+
+
+class LockingAction(ActionBase):
+    """Runs ``MODULE`` and, when ``takes_lock(args)``, with this run as the deploy lock's owner."""
+
+    MODULE = None
+
+    def takes_lock(self, args):
+        return True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(LockingAction, self).run(tmp, task_vars)
+        args = dict(self._task.args)
+
+        def execute(module_args):
+            return self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars)
+
+        result.update(run_locked(execute, args, args.get("version")) if self.takes_lock(args) else execute(args))
+        return result
