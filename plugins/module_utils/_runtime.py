@@ -58,8 +58,8 @@ class RuntimeUnits(object):
         return all(rel.read_bytes(os.path.join(RUNTIME_DIR, u)) == t.encode("utf-8") for u, t in units.items())
 
     def install(self, variant, exec_args=None, timeout=None):
-        """Write the units (replacing leftovers of a run that was killed) and reload systemd; units that
-        are installed as they are stay, with what runs from them."""
+        """Write the units (replacing leftovers of a run that was killed) and have systemd load them; units
+        that are installed as they are stay, with what runs from them."""
         units = self.texts(variant, exec_args, timeout)
         if variant == _units.CANARY and self.installed(units):
             return False
@@ -68,7 +68,7 @@ class RuntimeUnits(object):
             os.mkdir(_units.SOCKET_DIR, 0o700)
         for unit, text in sorted(units.items()):
             rel.write_file(os.path.join(RUNTIME_DIR, unit), text, 0o644)
-        sd.daemon_reload(self.run)
+        sd.load_new(self.run, sorted(units))
         self.started_at = time.time()
         return True
 

@@ -104,7 +104,7 @@ class _Live(object):
 def _top(name):
     """The top-level entry of ``site-packages`` a member belongs to, and whether it is a directory."""
     rest = name[len(PREFIX) + 1:]
-    top, sep, _ = rest.partition("/")
+    top, sep, dummy = rest.partition("/")
     return top, bool(sep)
 
 

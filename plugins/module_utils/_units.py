@@ -57,7 +57,7 @@ def _value(item):
 
 
 def _header(app, what):
-    lines = [l for l in (app.managed or "").splitlines()]
+    lines = (app.managed or "").splitlines()
     return lines + ["%s%s: %s" % (MARKER, app.name, what)]
 
 

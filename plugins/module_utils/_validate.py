@@ -22,8 +22,6 @@ import re
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
 from ansible_collections.containerless.zipapp.plugins.module_utils._names import (  # noqa: F401 (part of this API)
     CREDENTIAL_ID_RE,
-    NAME_RE,
-    VERSION_RE,
     _describe,
     _text,
     _type_name,

@@ -24,8 +24,8 @@ description:
     (C(blue) or C(green)) beside the one that does; it takes the fds of C(<name>.socket) too, is checked through
     its private socket C(/run/zipapp/<name>.<instance>.sock), and then the old instance stops gracefully
     (requests in flight finish within its C(TimeoutStopSec)). A process with C(overlap) does the same without a
-    socket. Other processes restart (stop, then start); so does the web process with O(handover=false)
-    semantics (C(<name>.service)), checked at O(health_address) afterwards.
+    socket. Other processes restart (stop, then start); so does the web process without a
+    handover (C(<name>.service), the role's C(zipapp_handover=false)), checked at O(health_address) afterwards.
   - When a process of the new release does not come up, the instances it started are stopped and (with
     O(rollback_on_failure)) the release and config that were live are put back; a process that never left the
     old release is not touched again.
@@ -577,6 +577,7 @@ class Swap(object):
         except Failed as e:
             self.end(e)
         self.end()
+
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
