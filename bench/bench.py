@@ -4,8 +4,8 @@
 Run through bench/run, which prepares the machine and the artifact server and starts a fresh test host
 for every round.  In each round, for each variant (their order alternates between rounds): first
 deploy of 1.0.0, re-run of 1.0.0, upgrade to 2.0.0 with a loopback probe loop running (one client),
-and back to 1.0.0 (with a new config) under load: 8 clients and four more that always keep a 1-second
-request in flight.
+and back to 1.0.0 (with a new config) under load: 8 clients and one more that always keeps a 1-second
+request in flight (one of the app's two workers; more would leave none for the 8).
 A deploy's time runs from the start of ansible-playbook until both the playbook has ended and the app
 answers with the new version (polled every 20 ms), so work a deploy leaves to the first request
 (like a cold shiv extraction) is counted.  For each deploy it also records the controller CPU time
@@ -127,7 +127,7 @@ def with_probe(port, fn, csv_path=None, clients=1, slow=False):
     probe = subprocess.Popen(
         [sys.executable, os.path.join(HERE, "probe.py"), "--url", "http://127.0.0.1:%d/health" % port,
          "--stop-file", stop, "--interval", "0.02", "--max-seconds", "240", "--clients", str(clients)]
-        + (["--slow-url", "http://127.0.0.1:%d/slow?ms=1000" % port, "--slow-clients", "4"] if slow else [])
+        + (["--slow-url", "http://127.0.0.1:%d/slow?ms=1000" % port, "--slow-clients", "1"] if slow else [])
         + (["--csv", csv_path] if csv_path else []),
         stdout=subprocess.PIPE, text=True)
     time.sleep(1.0)  # the probe sees the old release first

@@ -276,7 +276,10 @@ def collect_store(shiv_root, kept_caches, check_mode=False):
 
 # Runs under the target interpreter (pycs are specific to it).  It compiles, as "unchecked hash" pycs, every
 # file named on stdin ("<path>\t<path shown in tracebacks>" lines, while they are being extracted), then
-# every .py under the top dir that still has no pyc of this interpreter, in parallel.
+# every .py under the roots that still has no pyc of this interpreter.  A directory of the app's store
+# (a symlink in site-packages, or a root given as "+<dir>") is looked through once per interpreter: its
+# marker (.zipapp-compiled-<cache tag>) says it is compiled.  The first SMALL files compile in this process;
+# only a bigger set starts a pool of one worker per CPU.
 COMPILE_CODE = r"""
 import importlib.util, json, os, py_compile, sys
 os.umask(0o022)
@@ -284,7 +287,9 @@ try:
     MODE = py_compile.PycInvalidationMode.UNCHECKED_HASH
 except AttributeError:  # Python < 3.7
     MODE = None
-roots = [(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else sys.argv[1])]
+SMALL = 32
+MARKER = ".zipapp-compiled-" + (sys.implementation.cache_tag or "none")
+roots = [(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else sys.argv[1], False)]
 
 def compile_one(item):
     src, shown = item
@@ -295,34 +300,64 @@ def compile_one(item):
     except Exception:  # a file Python cannot compile is one it cannot import either
         return 0
 
-def rest():
-    for top, shown_top in roots:
-        for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
-            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-            for name in filenames:
-                if name.endswith(".py"):
-                    src = os.path.join(dirpath, name)
-                    if os.path.isfile(src) and not os.path.exists(importlib.util.cache_from_source(src)):
-                        yield src, os.path.join(shown_top, os.path.relpath(src, top))
+def walk(top, shown_top):
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        for name in filenames:
+            if name.endswith(".py"):
+                src = os.path.join(dirpath, name)
+                if os.path.isfile(src) and not os.path.exists(importlib.util.cache_from_source(src)):
+                    yield src, os.path.join(shown_top, os.path.relpath(src, top))
+
+def rest(marked):
+    for top, shown_top, store in roots:
+        if store and os.path.exists(os.path.join(top, MARKER)):
+            continue
+        for item in walk(top, shown_top):
+            yield item
+        if store:
+            marked.append(top)
+        else:  # the store directories this site-packages links to
+            for name in sorted(os.listdir(top)):
+                path = os.path.join(top, name)
+                if os.path.islink(path) and os.path.isdir(path):
+                    target = os.path.realpath(path)
+                    if not os.path.exists(os.path.join(target, MARKER)):
+                        for item in walk(target, target):
+                            yield item
+                        marked.append(target)
 
 def stdin_items():
     for line in sys.stdin:
         src, _, shown = line.rstrip("\n").partition("\t")
-        if src.startswith("+"):  # another tree to look through at the end
-            roots.append((src[1:], shown or src[1:]))
+        if src.startswith("+"):  # a new store directory, looked through at the end
+            roots.append((src[1:], shown or src[1:], True))
         elif src:
             yield src, shown or src
 
-if (os.cpu_count() or 1) > 1:
+results, marked, pool, futures = [], [], None, []
+items = stdin_items()
+for item in items:
+    if len(results) < SMALL or (os.cpu_count() or 1) < 2:
+        results.append(compile_one(item))
+        continue
+    if pool is None:
+        from concurrent.futures import ProcessPoolExecutor
+        pool = ProcessPoolExecutor(os.cpu_count())
+    futures.append(pool.submit(compile_one, item))
+results += [f.result() for f in futures]  # all written before looking for what has no pyc
+late = list(rest(marked))
+if pool is None and len(late) > SMALL and (os.cpu_count() or 1) > 1:
     from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(os.cpu_count()) as pool:
-        futures = [pool.submit(compile_one, item) for item in stdin_items()]
-        results = [f.result() for f in futures]
-        late = list(rest())
-        results += list(pool.map(compile_one, late, chunksize=32))
+    pool = ProcessPoolExecutor(os.cpu_count())
+if pool is not None:
+    results += list(pool.map(compile_one, late, chunksize=32))
+    pool.shutdown()
 else:
-    results = [compile_one(item) for item in stdin_items()]
-    results += [compile_one(item) for item in rest()]
+    results += [compile_one(item) for item in late]
+for top in marked:
+    with open(os.path.join(top, MARKER), "w") as f:
+        f.write("")
 print(json.dumps({"compiled": sum(results), "failed": len(results) - sum(results)}))
 """
 

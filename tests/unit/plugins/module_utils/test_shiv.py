@@ -209,6 +209,49 @@ def test_a_big_unchanged_directory_is_shared_through_the_store_with_its_pycs(tmp
     assert len(os.listdir(_shiv.store_dir(str(shiv_root)))) == 2
 
 
+def test_a_store_directory_is_looked_through_once_per_interpreter(tmp_path):
+    shiv_root = tmp_path / "shiv"
+    os.makedirs(str(shiv_root))
+    old = make_shiv(tmp_path / "old.pyz", dict(big("django"), **{"app/__init__.py": "v = 1\n"}), "old")
+    old_cache = _shiv.cache_dir(str(shiv_root), old, "old")
+    _shiv.extract(old, old_cache, compiler=_shiv.Compiler(sys.executable))
+    entry = os.path.realpath(os.path.join(old_cache, "site-packages", "django"))
+    marker = os.path.join(entry, ".zipapp-compiled-" + sys.implementation.cache_tag)
+    assert os.path.isfile(marker)  # compiled while it was extracted, and marked
+    pyc = os.path.join(entry, "__pycache__", "m03.%s.pyc" % sys.implementation.cache_tag)
+    os.unlink(pyc)
+
+    def release(n):
+        pyz = make_shiv(tmp_path / ("r%d.pyz" % n), dict(big("django"), **{"app/__init__.py": "v = %d\n" % n}),
+                        "r%d" % n)
+        compiler = _shiv.Compiler(sys.executable)
+        counts = _shiv.extract(pyz, _shiv.cache_dir(str(shiv_root), pyz, "r%d" % n), compiler=compiler)
+        assert counts["shared"] == 1
+        return compiler.result
+
+    assert release(2) == {"compiled": 1, "failed": 0}  # app/__init__.py only: the marked entry is not walked
+    assert not os.path.exists(pyc)
+    os.unlink(marker)  # as for an interpreter that never compiled it (another cache tag)
+    assert release(3) == {"compiled": 2, "failed": 0}  # app/__init__.py, and the pyc missing in the entry
+    assert os.path.isfile(pyc) and os.path.isfile(marker)
+
+
+def test_many_files_compile_in_a_pool_and_all_get_pycs(tmp_path):
+    shiv_root = tmp_path / "shiv"
+    os.makedirs(str(shiv_root))
+    files = dict(big("lib", 80), **big("other", 5))  # more than Compiler's SMALL batch, one shared dir
+    pyz = make_shiv(tmp_path / "many.pyz", files, "many")
+    cache = _shiv.cache_dir(str(shiv_root), pyz, "many")
+    compiler = _shiv.Compiler(sys.executable)
+    _shiv.extract(pyz, cache, compiler=compiler)
+    assert compiler.result == {"compiled": 85, "failed": 0}
+    site = os.path.join(cache, "site-packages")
+    for name in files:
+        src = os.path.join(site, name)
+        assert os.path.isfile(os.path.join(os.path.dirname(src), "__pycache__", "%s.%s.pyc" % (
+            os.path.basename(name)[:-3], sys.implementation.cache_tag))), name
+
+
 def test_the_store_keeps_what_a_cache_links_to(tmp_path):
     shiv_root = tmp_path / "shiv"
     os.makedirs(str(shiv_root))
