@@ -288,6 +288,7 @@ try:
 except AttributeError:  # Python < 3.7
     MODE = None
 SMALL = 32
+BATCH = 16
 MARKER = ".zipapp-compiled-" + (sys.implementation.cache_tag or "none")
 roots = [(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else sys.argv[1], False)]
 
@@ -299,6 +300,9 @@ def compile_one(item):
         return 1
     except Exception:  # a file Python cannot compile is one it cannot import either
         return 0
+
+def compile_many(items):
+    return [compile_one(item) for item in items]
 
 def walk(top, shown_top):
     for dirpath, dirnames, filenames in os.walk(top):
@@ -335,17 +339,22 @@ def stdin_items():
         elif src:
             yield src, shown or src
 
-results, marked, pool, futures = [], [], None, []
-items = stdin_items()
-for item in items:
+results, marked, pool, futures, batch = [], [], None, [], []
+for item in stdin_items():
     if len(results) < SMALL or (os.cpu_count() or 1) < 2:
         results.append(compile_one(item))
         continue
     if pool is None:
         from concurrent.futures import ProcessPoolExecutor
         pool = ProcessPoolExecutor(os.cpu_count())
-    futures.append(pool.submit(compile_one, item))
-results += [f.result() for f in futures]  # all written before looking for what has no pyc
+    batch.append(item)
+    if len(batch) == BATCH:  # a batch per task: one round trip to a worker for BATCH files
+        futures.append(pool.submit(compile_many, batch))
+        batch = []
+if batch:
+    futures.append(pool.submit(compile_many, batch))
+for f in futures:  # all written before looking for what has no pyc
+    results += f.result()
 late = list(rest(marked))
 if pool is None and len(late) > SMALL and (os.cpu_count() or 1) > 1:
     from concurrent.futures import ProcessPoolExecutor
