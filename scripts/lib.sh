@@ -10,7 +10,7 @@ step() { printf '\n==== %s ====\n' "$*"; }
 start_artifacts() {
   local port=$1 dir=${2:-$ZIPAPP_REPO/examples/dist} pidfile=$ZIPAPP_CACHE/artifacts-$1.pid pid i
   # reuse the server this checkout started, if it still runs (the pid alone could have been recycled)
-  if [ -s "$pidfile" ] && tr '\0' ' ' <"/proc/$(cat "$pidfile")/cmdline" 2>/dev/null |
+  if [ -s "$pidfile" ] && { tr '\0' ' ' <"/proc/$(cat "$pidfile")/cmdline"; } 2>/dev/null |
     grep -qF "$ZIPAPP_REPO/tests/artifact_server.py --dir $dir --port $port"; then
     return 0
   fi
@@ -32,7 +32,7 @@ start_artifacts() {
 
 stop_artifacts() {
   local pidfile=$ZIPAPP_CACHE/artifacts-$1.pid
-  if [ -s "$pidfile" ] && tr '\0' ' ' <"/proc/$(cat "$pidfile")/cmdline" 2>/dev/null |
+  if [ -s "$pidfile" ] && { tr '\0' ' ' <"/proc/$(cat "$pidfile")/cmdline"; } 2>/dev/null |
     grep -qF "$ZIPAPP_REPO/tests/artifact_server.py"; then
     kill "$(cat "$pidfile")" 2>/dev/null || true
   fi
