@@ -9,7 +9,7 @@ Layout (``<app>`` is ``<zipapp_root>/<zipapp_name>``)::
 
     <app>/releases/<version>/<name>.pyz        the verified artifact
     <app>/releases/<version>/release.json      version, sha256, url, time, who deployed
-    <app>/releases/<version>/config.<N>/       env (0600), start, run, credentials/ (0700), units/
+    <app>/releases/<version>/config.<N>/       env (0600), start, run, exec, credentials/ (0700), units/
     <app>/releases/<version>/config -> config.<N>
     <app>/current  -> releases/<version>       the live release (the units reach everything through it)
     <app>/previous -> releases/<version>       the release that was live before
@@ -222,12 +222,14 @@ def render_start(command, args, header, secrets_env=None, pex_root=False):
     return "\n".join(lines) + "\n"
 
 
-def desired_config(env_text, scripts, units, secrets, run_text=None, process_env=None, manifest=None):
+def desired_config(env_text, scripts, units, secrets, run_text=None, process_env=None, manifest=None,
+                   exec_text=None):
     """Files of a config dir: relative path -> (bytes, mode).
 
     ``scripts`` maps ``start`` (the web process) and ``start.<process>`` to their text: each runs the
     zipapp with that process's arguments; ``run`` runs it with the arguments it is given (release
-    commands).  ``process_env`` maps a process to the text of its own env file ``env.<process>``.
+    commands); ``exec`` runs ``run`` in the release's sandbox (``_exec``).  ``process_env`` maps a
+    process to the text of its own env file ``env.<process>``.
     """
     if not isinstance(scripts, dict):  # a single start script
         scripts = {"start": scripts}
@@ -236,6 +238,8 @@ def desired_config(env_text, scripts, units, secrets, run_text=None, process_env
         files[script] = (text.encode("utf-8"), 0o644)
     if run_text is not None:
         files["run"] = (run_text.encode("utf-8"), 0o644)
+    if exec_text is not None:
+        files["exec"] = (exec_text.encode("utf-8"), 0o644)
     for process, text in (process_env or {}).items():
         files["env." + process] = (text.encode("utf-8"), 0o600)
     if manifest is not None:

@@ -431,6 +431,22 @@ ROLLBACK_CHECKS = dict((k, DEPLOY_CHECKS[k]) for k in (
     "zipapp_lock_timeout", "zipapp_lock_lease"))
 ROLLBACK_CHECKS["zipapp_rollback_to"] = lambda v: [] if v == "" else check_version(v, "zipapp_rollback_to")
 
+
+
+def check_exec(value, var="zipapp_exec"):
+    if not isinstance(value, list) or not value:
+        return ["%s must be a non-empty list of arguments after the zipapp, e.g. [manage, check], got %s"
+                % (var, _describe(value))]
+    return check_str_list(value, var, allow_empty_items=True)
+
+
+# `tasks_from: exec` (and the exec playbook): a one-off command with the live release
+EXEC_CHECKS = dict((k, DEPLOY_CHECKS[k]) for k in ("zipapp_name", "zipapp_root"))
+EXEC_CHECKS.update({
+    "zipapp_exec": check_exec,
+    "zipapp_exec_timeout": lambda v: check_int(v, "zipapp_exec_timeout", minimum=1),
+})
+
 # The publish role's variables (checked on the controller before the build).
 PUBLISH_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ENTRY_POINT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -560,6 +576,7 @@ def check_publish_together(values):
 ENTRY_POINT_CHECKS = {
     "deploy": DEPLOY_CHECKS,
     "rollback": ROLLBACK_CHECKS,
+    "exec": EXEC_CHECKS,
     "publish": PUBLISH_CHECKS,
 }
 # read by the checks that involve several variables

@@ -246,6 +246,11 @@ lock_held_by:
   description: The owner of the lock that kept this run out.
   returned: when locked
   type: dict
+host_script:
+  description: The path of C(zipapp-exec) (one-off commands in the live release) when this run wrote it.
+  returned: when written
+  type: str
+  sample: /usr/local/sbin/zipapp-exec
 in_sync:
   description:
     - Whether the release is live, unchanged and running exactly as installed, so that
@@ -296,7 +301,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _lock, _pex, _plan, _shiv, _systemd, _units
+from ansible_collections.containerless.zipapp.plugins.module_utils import _exec, _lock, _pex, _plan, _shiv, _systemd, _units
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils import _zipapp_info
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
@@ -526,9 +531,11 @@ class Release(object):
         scripts = dict((script, rel.render_start(command, args, header, p["secrets_env"], pex_root=bool(pex)))
                        for script, args in sorted(the_plan["scripts"].items()))
         run_text = rel.render_start(command, [], header, p["secrets_env"], pex_root=bool(pex))
+        spec = _plan.web_spec(the_plan["manifest"])
+        exec_text = _exec.render(app, spec, lay.config_link(self.version), header) if spec else None
         units = _plan.units(app, the_plan)
         return rel.desired_config(env_text, scripts, units, p["secrets"], run_text, process_env_text,
-                                  the_plan["manifest"]), units
+                                  the_plan["manifest"], exec_text), units
 
     def config(self, wanted, units):
         """The config dir that holds ``wanted``: the release's, one staged before, or a new one."""
@@ -624,6 +631,12 @@ class Release(object):
         plan = Switch(self.module.run_command, lay, version, config_id).plan() if not self.check or \
             os.path.isdir(lay.config_dir(version, config_id)) else None
         self.result.update(changed=changed, plan=plan, in_sync=bool(plan and not changed and plan["in_sync"]))
+        if _exec.host_script_wanted():  # zipapp-exec: a host tool, not part of the release (no switch for it)
+            self.result.update(changed=True, host_script=_exec.HOST_SCRIPT_PATH)
+            if not self.check:
+                if not os.path.isdir(os.path.dirname(_exec.HOST_SCRIPT_PATH)):
+                    os.makedirs(os.path.dirname(_exec.HOST_SCRIPT_PATH), 0o755)
+                rel.write_file(_exec.HOST_SCRIPT_PATH, _exec.HOST_SCRIPT, 0o755)
         self.lap("plan")
         if self.lock and self.result["in_sync"]:
             _lock.release(p["name"], self.lock["run_id"])  # nothing follows that could change the host

@@ -40,7 +40,7 @@ options:
   checks:
     description: Which role entry point's variables to check.
     type: str
-    choices: [deploy, rollback, publish]
+    choices: [deploy, rollback, exec, publish]
     default: deploy
 """
 

@@ -159,3 +159,25 @@ def test_the_refused_release_left_nothing(host):
     assert not host.file(APP + "/releases/2.1.0").exists
     leftovers = host.check_output("find / -xdev -name '.zipapp-download-*' 2>/dev/null | head -5")
     assert leftovers == ""
+
+
+def test_zipapp_exec_runs_a_command_with_the_live_release_and_leaves_nothing(host):
+    assert host.file("/usr/local/sbin/zipapp-exec").mode == 0o755
+    ran = host.run("zipapp-exec %s version </dev/null" % NAME)
+    assert ran.rc == 0 and ran.stdout.strip() == "2.0.0", ran.stderr
+    # stdin is piped through without a terminal, and the command's exit status comes back
+    piped = host.run("echo 'import os; print(os.getuid(), os.isatty(0))' | zipapp-exec %s manage shell -v 0" % NAME)
+    uid, tty = piped.stdout.split()
+    assert piped.rc == 0 and 61184 <= int(uid) <= 65519 and tty == "False", piped.stderr
+    assert host.run("zipapp-exec %s manage shell -v 0 -c 'import sys; sys.exit(7)' </dev/null" % NAME).rc == 7
+    # with a terminal it is interactive (script(1) gives it one)
+    shell = host.run("script -qec \"zipapp-exec %s manage shell -v 0 -c 'import sys; print(sys.stdin.isatty())'\" "
+                     "/dev/null </dev/null" % NAME)
+    assert shell.rc == 0 and shell.stdout.strip().endswith("True"), shell.stdout
+    refused = host.run("zipapp-exec nosuchapp version")
+    assert refused.rc == 2 and "no app nosuchapp" in refused.stderr
+    not_root = host.run("runuser -u nobody -- /usr/local/sbin/zipapp-exec %s version" % NAME)
+    assert not_root.rc == 2 and "run it as root" in not_root.stderr
+    # every one-off unit is gone once its command ended
+    assert host.check_output("systemctl list-units --all --plain --no-legend '%s-exec-*'" % NAME) == ""
+    assert not [u for u in host.check_output("ls /run/systemd/transient").split() if u.startswith(NAME + "-exec")]

@@ -162,10 +162,14 @@ def test_two_deploys_at_once_never_interleave():
 
 def test_a_killed_deploy_leaves_a_lock_that_the_next_run_breaks():
     host = "zipapp-safe-1"
-    proc = play({"app_version": "5.0.0", "app_artifact": "1.0.0"}, limit=host, background=True)
+    # the run waits before its switch (a switch that has begun finishes on the host and gives the lock back)
+    hold = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "hold_lock.yml")
+    proc = play({"app_version": "5.0.0", "app_artifact": "1.0.0", "zipapp_before_swap_tasks": os.path.abspath(hold)},
+                limit=host, background=True)
     deadline = time.time() + 120
     while sh(host, "cat /run/zipapp/demoapp.lock/owner.json 2>/dev/null").strip() == "" and time.time() < deadline:
         time.sleep(0.1)
+    time.sleep(3)  # in its release step or already waiting: either way nothing of it gives the lock back
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert sh(host, "cat /run/zipapp/demoapp.lock/owner.json").strip() != ""

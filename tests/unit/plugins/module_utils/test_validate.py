@@ -177,3 +177,12 @@ def test_processes_and_timers():
                                         "zipapp_timers": {"worker": {"args": ["x"], "on_calendar": "daily"}}})
     assert any(e.startswith("zipapp_args is set together with zipapp_processes") for e in together)
     assert any(e.startswith("zipapp_timers.worker has the name of a process") for e in together)
+
+
+def test_exec_arguments_must_be_a_non_empty_list_of_strings():
+    from ansible_collections.containerless.zipapp.plugins.module_utils._validate import EXEC_CHECKS, check_exec
+    assert check_exec(["manage", "shell", "-c", ""]) == []
+    assert "got str 'manage check'" in check_exec("manage check")[0]
+    assert "non-empty list" in check_exec([])[0]
+    assert check_exec(["manage", 1.10]) == ["zipapp_exec[1] must be a string, got float 1.1"]
+    assert EXEC_CHECKS["zipapp_exec_timeout"](0) and not EXEC_CHECKS["zipapp_exec_timeout"](60)
