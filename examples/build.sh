@@ -97,7 +97,6 @@ for version in $versions; do
         # The variant: orjson in the requirements, the features module (NATIVE_JSON = True) as
         # the entry point, which imports orjson at startup of serve. A version label that is not
         # PEP 440 (1.1.0-orjson) becomes a local version for the package (1.1.0+orjson).
-        cat "$project/variants/orjson/requirements.txt" >>"$src/requirements.txt"
         cp "$project/variants/orjson/_features.py" "$src/demoapp/_features.py"
         pkg_version="$("$venv/bin/python" - "$version" <<'EOF'
 import re, sys
@@ -114,13 +113,26 @@ EOF
             pkg_version="$version"
     fi
     printf '# Written by examples/build.sh\nVERSION = "%s"\n' "$pkg_version" >"$src/demoapp/_version.py"
+    # The schema grows with the release: 2.0.0's additive migration is not part of a 1.x build.
+    if [[ "${pkg_version%%.*}" -lt 2 ]]; then
+        rm -f "$src"/demoapp/migrations/0002_*.py
+    fi
 
     name="demoapp-$version.$format"
     log "building $name (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
+    # pip picks only py3-none-any wheels with these tags, also for a package that has compiled ones (pydantic 1)
+    pure=(--implementation py --abi none --platform any --python-version 3.11)
     if [[ "$format" == pex ]]; then
-        # pex resolves the same pinned requirements from PyPI and builds the
-        # project; its builds are reproducible on their own.
-        "$venv/bin/pex" --python "$venv/bin/python" \
+        # pex resolves the same pinned requirements, from a wheelhouse of their pure-Python wheels (and the
+        # project's build backend), and builds the project; its builds are reproducible on their own.
+        rm -rf "$staging/wheelhouse"
+        "$venv/bin/python" -m pip download --quiet --disable-pip-version-check --only-binary=:all: "${pure[@]}" \
+            --dest "$staging/wheelhouse" -r "$src/requirements.txt" "setuptools==80.9.0" >"$staging/$name.log" 2>&1 || {
+            cat "$staging/$name.log" >&2
+            log "pip download failed for $name"
+            exit 1
+        }
+        "$venv/bin/pex" --python "$venv/bin/python" --no-pypi --find-links "$staging/wheelhouse" \
             --python-shebang '/usr/bin/env python3' \
             -e "$entry_point" \
             --include-tools \
@@ -134,12 +146,26 @@ EOF
     else
         # shiv passes the trailing arguments to "pip install --target"; pip's
         # download/wheel cache is used as usual (PIP_CACHE_DIR, ~/.cache/pip).
-        # --only-binary: dependencies must be wheels (and pure Python, checked below).
-        "$venv/bin/shiv" --reproducible --compressed \
+        # --only-binary and the tags of a pure-Python wheel: every dependency comes as a py3-none-any wheel,
+        # also one that has compiled wheels too (pydantic 1); checked below. The orjson variant adds orjson's
+        # compiled wheel for the build interpreter, installed beside them (--site-packages).
+        native=()
+        if [[ "$with_orjson" == 1 ]]; then
+            rm -rf "$staging/$name.native"
+            "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile --no-deps \
+                --only-binary=:all: --target "$staging/$name.native" \
+                -r "$project/variants/orjson/requirements.txt" >"$staging/$name.log" 2>&1 || {
+                cat "$staging/$name.log" >&2
+                log "pip failed for the orjson wheel of $name"
+                exit 1
+            }
+            native=(--site-packages "$staging/$name.native")
+        fi
+        "$venv/bin/shiv" --reproducible --compressed "${native[@]}" \
             -p '/usr/bin/env python3' \
             -e "$entry_point" \
             -o "$outdir/$name.tmp" \
-            --only-binary=:all: \
+            --only-binary=:all: "${pure[@]}" \
             --disable-pip-version-check \
             -r "$src/requirements.txt" \
             "$src" >"$staging/$name.log" 2>&1 || {
@@ -164,7 +190,7 @@ EOF
         exit 1
     fi
     mv -f "$outdir/$name.tmp" "$outdir/$name"
-    rm -rf "$src" "$staging/$name.log"
+    rm -rf "$src" "$staging/$name.log" "$staging/$name.native"
     built+=("$name")
 done
 

@@ -25,7 +25,8 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._validate imp
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML has it
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Variables read by the collection's playbooks rather than by a role.
-PLAYBOOK_VARIABLES = frozenset(["zipapp_hosts", "zipapp_serial", "zipapp_max_fail_percentage"])
+PLAYBOOK_VARIABLES = frozenset(["zipapp_hosts", "zipapp_serial", "zipapp_max_fail_percentage", "zipapp_status_format",
+                                "zipapp_status_file"])
 # Facts the collection's roles set for the roles after them.
 ROLE_FACTS = frozenset(["zipapp_python_executable"])
 

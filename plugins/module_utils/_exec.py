@@ -50,19 +50,33 @@ def service_properties(unit_text):
     return props
 
 
-def render(app, spec, config_dir, header):
-    """The text of ``<config>/exec`` for the release whose config is reached at ``config_dir``."""
-    unit = _units.service(app, spec, _units.COMMAND, config_dir, exec_args=[])
+_PLACEHOLDER = "@ZIPAPP_CONFIG_DIR@"
+
+
+def _double_quoted(word):
+    """``word`` as one double-quoted shell word, with the config dir placeholder as ``${here}``."""
+    for char in '\\"$`':
+        word = word.replace(char, "\\" + char)
+    return '"%s"' % word.replace(_PLACEHOLDER, "${here}")
+
+
+def render(app, spec, header):
+    """The text of ``<config>/exec``. It finds its config dir itself (the physical directory it is in), so the
+    text is the same in every config dir and a config that is not linked yet runs its own env and credentials."""
+    unit = _units.service(app, spec, _units.COMMAND, _PLACEHOLDER, exec_args=[])
     words = ["systemd-run", "--quiet", "--wait", "--collect", "--service-type=exec",
              '--unit="%s-exec-$$"' % app.name, "--description=" + shlex.quote("%s (one-off command)" % app.description)]
-    words += ["-p " + shlex.quote(prop) for prop in service_properties(unit)]
+    words += ["-p " + _double_quoted(prop) for prop in service_properties(unit)]
+    words += ['${limit:+-p "$limit"}', '"$io"', "/bin/sh", '"${here}/run"', '"$@"']
     lines = ["#!/bin/sh"] + ["# " + line for line in header.splitlines()]
-    lines += ["# A one-off command of this release, in its sandbox, as its user: sh %s/%s ARGS..." % (config_dir, SCRIPT),
-              "# (zipapp-exec %s ARGS... runs it for the live release)" % app.name,
+    lines += ["# A one-off command of this release, in its sandbox, as its user: sh <this config>/%s ARGS..." % SCRIPT,
+              "# (zipapp-exec %s ARGS... runs it for the live release; the release commands run it before the switch)"
+              % app.name,
               "# ZIPAPP_EXEC_TIMEOUT=SECONDS stops the command after that long.",
+              'here=$(cd "$(dirname "$0")" && pwd -P) || exit 2',
               'if [ -t 0 ] && [ -t 1 ]; then io=--pty; else io=--pipe; fi',
               'limit=${ZIPAPP_EXEC_TIMEOUT:+RuntimeMaxSec=$ZIPAPP_EXEC_TIMEOUT}',
-              "exec " + " \\\n  ".join(words + ['${limit:+-p "$limit"} "$io" /bin/sh %s/run "$@"' % shlex.quote(config_dir)])]
+              "exec " + " \\\n  ".join(words)]
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) containerless.zipapp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Runtime units of one prepared release: the canary and the release commands.
+"""Runtime units of one prepared release: its canary (one-off commands run through the config's exec script,
+``_exec``).
 
 This is a private module_utils file: its interface may change without notice.
 

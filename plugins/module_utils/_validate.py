@@ -432,7 +432,6 @@ ROLLBACK_CHECKS = dict((k, DEPLOY_CHECKS[k]) for k in (
 ROLLBACK_CHECKS["zipapp_rollback_to"] = lambda v: [] if v == "" else check_version(v, "zipapp_rollback_to")
 
 
-
 def check_exec(value, var="zipapp_exec"):
     if not isinstance(value, list) or not value:
         return ["%s must be a non-empty list of arguments after the zipapp, e.g. [manage, check], got %s"

@@ -13,10 +13,11 @@ module: zipapp_command
 short_description: Run release commands (migrations, say) with a prepared zipapp release before it goes live
 version_added: 0.1.0
 description:
-  - Runs each command of O(commands) as C(<zipapp> <command...>) in a throwaway one-shot runtime unit
-    C(<name>-release-command.service), rendered from the unit spec stored with the release's config (the same
-    renderer as the live units), with the same sandbox, env file, credentials and C(User=<name>) with
-    C(DynamicUser=yes) (so it shares the app's UID and state directory), pointing at the prepared release.
+  - Runs each command of O(commands) as C(<zipapp> <command...>) through the prepared config's C(exec) script,
+    in a transient unit C(<name>-exec-<pid>.service) (C(systemd-run --wait --collect)) with the settings of the
+    release's one-off unit, rendered from the unit spec stored with the config (the same renderer as the live
+    units), so with the same sandbox, env file, credentials and C(User=<name>) with C(DynamicUser=yes) (it shares
+    the app's UID and state directory), running the prepared release. C(zipapp-exec) runs the same script.
   - Commands run one after another; the first that fails stops the module with its exit status and last
     journal lines. Nothing is switched by this module, so a failure leaves the live release untouched; with
     O(audit) the failure ends the deploy (one audit line, O(failed_version) marked failed, the lock given back).
@@ -89,17 +90,20 @@ results:
       description: How long it ran.
       type: float
     output:
-      description: Its last journal lines.
+      description: Its last 40 lines of output (stdout, then stderr).
       type: list
+    status:
+      description: Its exit status.
+      type: int
 """
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _lock, _units
+from ansible_collections.containerless.zipapp.plugins.module_utils import _exec, _lock
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
-from ansible_collections.containerless.zipapp.plugins.module_utils._runtime import RuntimeUnits
 from ansible_collections.containerless.zipapp.plugins.module_utils._names import check_name, check_version
 
 ARGUMENT_SPEC = dict(
@@ -116,20 +120,18 @@ ARGUMENT_SPEC = dict(
 
 
 def run_one(module, layout, cmd):
+    """Run ``cmd`` through the prepared config's exec script (the same one-off unit as ``zipapp-exec``)."""
     p = module.params
-    instance = RuntimeUnits(module.run_command, layout, p["version"], p["config"], "release-command")
+    script = os.path.join(layout.config_dir(p["version"], p["config"]), _exec.SCRIPT)
     start = time.time()
-    try:
-        instance.install(_units.COMMAND, exec_args=cmd, timeout=p["timeout"])
-        rc, out = instance.start()
-        state = instance.state()
-        ok = rc == 0 and state.get("Result") == "success"
-        return dict(command=cmd, ok=ok, seconds=round(time.time() - start, 2), output=instance.journal(40),
-                    result=state.get("Result"), status=state.get("ExecMainStatus"))
-    except (OSError, RuntimeError) as e:
-        return dict(command=cmd, ok=False, seconds=round(time.time() - start, 2), output=[str(e)])
-    finally:
-        instance.remove()
+    if not os.path.isfile(script):
+        return dict(command=cmd, ok=False, seconds=0.0, status=None,
+                    output=["the config %s of %s %s has no exec script: prepare the release again (zipapp_release)"
+                            % (p["config"], p["name"], p["version"])])
+    rc, out, err = module.run_command(["/bin/sh", script] + list(cmd),
+                                      environ_update={"ZIPAPP_EXEC_TIMEOUT": str(p["timeout"])})
+    lines = [line for line in (out + "\n" + err).splitlines() if line.strip()]
+    return dict(command=cmd, ok=rc == 0, seconds=round(time.time() - start, 2), output=lines[-40:], status=rc)
 
 
 def main():
@@ -153,9 +155,8 @@ def main():
             entry = run_one(module, layout, cmd)
             results.append(entry)
             if not entry["ok"]:
-                msg = "release command %s of %s %s failed (%s, status %s); nothing was switched. Last lines: %s" % (
-                    " ".join(cmd), p["name"], p["version"], entry.get("result"), entry.get("status"),
-                    " | ".join(entry["output"][-8:]))
+                msg = "release command %s of %s %s failed (exit status %s); nothing was switched. Last lines: %s" % (
+                    " ".join(cmd), p["name"], p["version"], entry.get("status"), " | ".join(entry["output"][-8:]))
                 finished = bool(p["audit"] and p["lock_run_id"])
                 if finished:
                     rel.end_failed(layout, p["lock_run_id"], dict(p["audit"], result="failed", message=msg),

@@ -532,7 +532,7 @@ class Release(object):
                        for script, args in sorted(the_plan["scripts"].items()))
         run_text = rel.render_start(command, [], header, p["secrets_env"], pex_root=bool(pex))
         spec = _plan.web_spec(the_plan["manifest"])
-        exec_text = _exec.render(app, spec, lay.config_link(self.version), header) if spec else None
+        exec_text = _exec.render(app, spec, header) if spec else None
         units = _plan.units(app, the_plan)
         return rel.desired_config(env_text, scripts, units, p["secrets"], run_text, process_env_text,
                                   the_plan["manifest"], exec_text), units

@@ -7,7 +7,11 @@ set -euo pipefail
 suite=${1:?usage: $0 bookworm|trixie}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 here=$(cd "$(dirname "$0")" && pwd)
-packages=systemd,systemd-sysv,dbus,python3,procps,ca-certificates,sudo,iproute2,curl
+# postgresql (15 on Debian 12, 17 on 13) for the database scenario and the demo, which start it; python3-psycopg2
+# for community.postgresql's modules; libpq5 (pulled by both) is what the example's psycopg 3 loads
+# libnss-systemd (in nsswitch.conf, as on a standard Debian install): the dynamic users resolve, so PostgreSQL
+# can tell who is on the other end of its socket (peer authentication)
+packages=systemd,systemd-sysv,dbus,libnss-systemd,python3,procps,ca-certificates,sudo,iproute2,curl,postgresql,python3-psycopg2
 # The recipe's hash is a label of the image: change the recipe and the image is rebuilt.
 recipe=$(cat "$0" "$here/rshared.service" | sha256sum | cut -c1-12)
 tag=containerless-zipapp-host:$suite
@@ -34,6 +38,8 @@ for unit in getty@tty1.service console-getty.service systemd-modules-load.servic
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
 echo "test-host" >"$root/etc/hostname"
+# PostgreSQL stays off unless a test starts it (every other scenario boots faster without it)
+rm -f "$root/etc/systemd/system/multi-user.target.wants/postgresql.service"
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 tar -C "$root" -c . | docker import \
   -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \

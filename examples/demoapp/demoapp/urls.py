@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("health", views.health, name="health"),
     path("slow", views.slow, name="slow"),
+    path("counter", views.counter, name="counter"),
 ]

@@ -2,9 +2,12 @@ import os
 import platform
 import time
 
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from demoapp._version import VERSION
 
@@ -54,3 +57,22 @@ def slow(request):
         ms = 1000
     time.sleep(ms / 1000.0)
     return JsonResponse({"status": "ok", "version": VERSION, "slept_ms": ms, "pid": os.getpid()})
+
+
+@require_http_methods(["GET", "POST"])
+def counter(request):
+    """The counter ``hits`` in the database: GET reads it, POST adds one. 503 without a database."""
+    if not settings.DATABASES:
+        return JsonResponse({"status": "no database (set DEMOAPP_DATABASE)"}, status=503)
+    from demoapp.models import SCHEMA, Counter
+
+    if request.method == "POST":
+        with transaction.atomic():
+            Counter.objects.get_or_create(name="hits")
+            fields = {"value": F("value") + 1}
+            if SCHEMA >= 2:
+                fields["updated_by"] = VERSION
+            Counter.objects.filter(name="hits").update(**fields)
+    row = Counter.objects.filter(name="hits").values("value").first()
+    return JsonResponse({"name": "hits", "value": row["value"] if row else 0, "version": VERSION,
+                         "schema": SCHEMA})

@@ -4,6 +4,7 @@ converge left 1.0.0 on every host. The tests run in file order and each one star
 before left; every deploy goes through the collection's playbook, exactly as users run it.
 """
 
+import json
 import os
 import signal
 import sys
@@ -149,8 +150,11 @@ def test_two_deploys_at_once_never_interleave():
     deploys = [e for e in audit(host) if e["action"] == "deploy" and e["version"] in ("4.0.0", "4.0.1")]
     assert [e["version"] for e in deploys] == ["4.0.0", "4.0.1"]
     assert live(host) == "4.0.1"
-    # without waiting, the second run is refused with the owner named, and changes nothing
-    holder = play({"app_version": "4.0.2", "app_artifact": "2.0.0"}, limit=host, background=True)
+    # without waiting, the second run is refused with the owner named, and changes nothing (the holder waits
+    # before its switch, so that it still holds the lock when the second run asks for it)
+    hold = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "hold_lock.yml")
+    holder = play({"app_version": "4.0.2", "app_artifact": "2.0.0", "zipapp_before_swap_tasks": os.path.abspath(hold),
+                   "hold_lock_seconds": 20}, limit=host, background=True)
     deadline = time.time() + 60
     while sh(host, "cat /run/zipapp/demoapp.lock/owner.json 2>/dev/null").strip() == "" and time.time() < deadline:
         time.sleep(0.2)
@@ -211,3 +215,43 @@ def test_a_host_of_the_earlier_layout_upgrades_in_place_and_back_without_a_faile
     assert web_unit(host, "legacy") == "legacy.service" and "/releases/1.0.0/" in main_cmdline(host, "legacy")
     assert sh(host, "ls /etc/systemd/system | grep -c '^legacy@' || true").strip() == "0"
     assert sh(host, "systemctl show -P ActiveEnterTimestampMonotonic legacy.socket").strip() == socket_since
+
+
+def test_the_status_playbook_shows_every_host_and_app_and_where_they_disagree(tmp_path):
+    """Run last: safe-2 has a second app (legacy, on the earlier layout's units), and the hosts' demoapp
+    releases differ after the tests before."""
+    out = tmp_path / "status.json"
+    # the inventory names demoapp for every host: an empty name asks for every app
+    res = play({"zipapp_status_file": str(out), "zipapp_name": ""}, playbook="containerless.zipapp.status")
+    assert res.returncode == 0, res.stdout[-3000:]
+    report = json.loads(out.read_text())
+    seen = dict(((r["host"], r["app"]), r) for r in report["rows"])
+    expected = {}
+    for host in HOSTS:
+        for app in sh(host, "ls %s" % APP_ROOT).split():
+            expected[(host, app)] = live(host, app)
+    assert sorted(seen) == sorted(expected) and ("zipapp-safe-2", "legacy") in seen
+    lives = {}
+    for (host, app), version in expected.items():
+        row = seen[(host, app)]
+        assert row["live"] == version
+        switch = [e for e in audit(host, app) if e["result"] == "ok" and e["action"] in ("deploy", "rollback")][-1]
+        assert switch["version"] == version and row["since"] == switch["time"]
+        assert row["by"] == "%s@%s" % (switch["user"], switch["controller"])
+        failed = sorted(v for v in sh(host, "ls %s/%s/releases" % (APP_ROOT, app)).split()
+                        if record(host, v, app).get("failed"))
+        assert sorted(row["failed"]) == failed
+        states = row["units"]
+        assert states["%s.socket" % app] == "active"
+        web = [u for u in states if u.startswith(app + "@") or u == app + ".service"]
+        assert len(web) == 1 and states[web[0]] == "active" and web[0] == web_unit(host, app), states
+        lives.setdefault(app, set()).add(version)
+    assert len(lives["demoapp"]) > 1, lives  # the tests before left the hosts on different releases
+    assert [line.split(":")[0] for line in report["disagreements"]] == ["demoapp"]
+    for version in lives["demoapp"]:
+        assert version in report["disagreements"][0]
+    # the table, and one app alone
+    res = play({"zipapp_name": "legacy"}, playbook="containerless.zipapp.status")
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert "HOST" in res.stdout and "LIVE" in res.stdout and "legacy.service active" in res.stdout
+    assert "no app legacy under /opt/zipapp" in res.stdout and "demoapp@" not in res.stdout

@@ -45,7 +45,7 @@ def test_service_properties_read_only_the_service_section():
 
 
 def test_the_exec_script_runs_the_release_through_systemd_run():
-    text = _exec.render(app(), web_spec(), CONFIG, "Managed by containerless.zipapp: demoapp 1.4.2")
+    text = _exec.render(app(), web_spec(), "Managed by containerless.zipapp: demoapp 1.4.2")
     assert text.startswith("#!/bin/sh\n# Managed by containerless.zipapp: demoapp 1.4.2\n")
     words = exec_words(text)
     assert words[:5] == ["systemd-run", "--quiet", "--wait", "--collect", "--service-type=exec"]
@@ -53,13 +53,36 @@ def test_the_exec_script_runs_the_release_through_systemd_run():
     props = [words[i + 1] for i, w in enumerate(words) if w == "-p"]
     assert "RestrictAddressFamilies=AF_UNIX AF_INET" in props  # one word for the shell
     assert "User=demoapp" in props and "DynamicUser=yes" in props
-    assert words[-4:] == ["$io", "/bin/sh", CONFIG + "/run", "$@"]
+    # its own config dir, found when it runs: the same text in every config, a config that is not linked yet
+    # runs with its own env and credentials
+    assert "EnvironmentFile=${here}/env" in props and "LoadCredential=key:${here}/credentials/key" in props
+    assert words[-4:] == ["$io", "/bin/sh", "${here}/run", "$@"]
     # a terminal when the caller has one, the caller's pipes otherwise
     assert "if [ -t 0 ] && [ -t 1 ]; then io=--pty; else io=--pipe; fi" in text
 
 
+def test_the_exec_script_passes_its_config_dir_and_arguments_as_given(tmp_path):
+    """Run the script with a stand-in systemd-run that prints its arguments: the shell expands ${here} only."""
+    config = tmp_path / "releases" / "1.0.0" / "config.3"
+    config.mkdir(parents=True)
+    (tmp_path / "releases" / "1.0.0" / "config").symlink_to("config.3")
+    script = config / "exec"
+    script.write_text(_exec.render(app(), web_spec(), "header"))
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "systemd-run").write_text('#!/bin/sh\nfor a; do printf "<%s>\\n" "$a"; done\n')
+    (fake / "systemd-run").chmod(0o755)
+    env = dict(os.environ, PATH="%s:%s" % (fake, os.environ["PATH"]), ZIPAPP_EXEC_TIMEOUT="30")
+    out = subprocess.run(["sh", str(tmp_path / "releases" / "1.0.0" / "config" / "exec"), "shell", "-c", "a 'b' $c"],
+                         capture_output=True, text=True, env=env, check=True, stdin=subprocess.DEVNULL).stdout
+    args = [line[1:-1] for line in out.splitlines()]
+    assert "EnvironmentFile=%s/env" % config in args  # the physical dir, not the link it was called through
+    assert "RuntimeMaxSec=30" in args and "--pipe" in args
+    assert args[-5:] == ["/bin/sh", "%s/run" % config, "shell", "-c", "a 'b' $c"]
+
+
 def test_the_exec_script_is_valid_shell():
-    text = _exec.render(app(), web_spec(), CONFIG, "header")
+    text = _exec.render(app(), web_spec(), "header")
     assert subprocess.run(["sh", "-n"], input=text.encode(), check=False).returncode == 0
     assert subprocess.run(["sh", "-n"], input=_exec.HOST_SCRIPT.encode(), check=False).returncode == 0
 
