@@ -13,6 +13,10 @@
 #                      of the build interpreter, see demoapp/variants/orjson/) and makes
 #                      serve import it at startup, so the .pyz runs only on that CPython
 #                      minor version (e.g. WITH_ORJSON=1 VERSIONS=1.1.0-orjson); default 0
+#   WITH_PYUWSGI       1: add pyuwsgi (uWSGI, a compiled wheel of the build interpreter, see
+#                      demoapp/variants/pyuwsgi/) for `demoapp.pyz pyuwsgi`, so the .pyz runs only on
+#                      that CPython minor version (e.g. WITH_PYUWSGI=1 VERSIONS="1.0.0-pyuwsgi
+#                      2.0.0-pyuwsgi"); default 0
 #   SOURCE_DATE_EPOCH  timestamp of every file in the archives (default: the last
 #                      commit touching examples/, else a constant)
 #   XDG_CACHE_HOME     the build venv and staging copies live in
@@ -31,6 +35,7 @@ outdir="${1:-$here/dist}"
 python="${PYTHON:-python3}"
 versions="${VERSIONS:-1.0.0 2.0.0}"
 with_orjson="${WITH_ORJSON:-0}"
+with_pyuwsgi="${WITH_PYUWSGI:-0}"
 shiv_version="1.0.8"
 pex_version="2.105.2"
 format="${FORMAT:-pyz}"
@@ -47,6 +52,21 @@ fi
 if [[ "$with_orjson" != 0 && "$with_orjson" != 1 ]]; then
     log "WITH_ORJSON must be 0 or 1, not $with_orjson"
     exit 2
+fi
+if [[ "$with_pyuwsgi" != 0 && "$with_pyuwsgi" != 1 ]]; then
+    log "WITH_PYUWSGI must be 0 or 1, not $with_pyuwsgi"
+    exit 2
+fi
+# compiled wheels a variant adds (installed beside the pure-Python ones) and where they land in the pyz
+native_requirements=()
+native_allowed=()
+if [[ "$with_orjson" == 1 ]]; then
+    native_requirements+=("$project/variants/orjson/requirements.txt")
+    native_allowed+=("site-packages/orjson/")
+fi
+if [[ "$with_pyuwsgi" == 1 ]]; then
+    native_requirements+=("$project/variants/pyuwsgi/requirements.txt")
+    native_allowed+=("site-packages/pyuwsgi")
 fi
 entry_point=demoapp.__main__:main
 [[ "$with_orjson" == 0 ]] || entry_point=demoapp._features:main
@@ -94,10 +114,13 @@ for version in $versions; do
         --exclude=./variants \
         -cf - . | tar -C "$src" -xf -
     if [[ "$with_orjson" == 1 ]]; then
-        # The variant: orjson in the requirements, the features module (NATIVE_JSON = True) as
-        # the entry point, which imports orjson at startup of serve. A version label that is not
-        # PEP 440 (1.1.0-orjson) becomes a local version for the package (1.1.0+orjson).
+        # The variant: orjson beside the requirements, the features module (NATIVE_JSON = True) as
+        # the entry point, which imports orjson at startup of serve.
         cp "$project/variants/orjson/_features.py" "$src/demoapp/_features.py"
+    fi
+    if [[ ${#native_requirements[@]} -gt 0 ]]; then
+        # A version label of a variant that is not PEP 440 (1.1.0-orjson) becomes a local version for the
+        # package (1.1.0+orjson).
         pkg_version="$("$venv/bin/python" - "$version" <<'EOF'
 import re, sys
 from pip._vendor.packaging.version import InvalidVersion, Version
@@ -150,13 +173,15 @@ EOF
         # also one that has compiled wheels too (pydantic 1); checked below. The orjson variant adds orjson's
         # compiled wheel for the build interpreter, installed beside them (--site-packages).
         native=()
-        if [[ "$with_orjson" == 1 ]]; then
+        if [[ ${#native_requirements[@]} -gt 0 ]]; then
             rm -rf "$staging/$name.native"
+            native_args=()
+            for req in "${native_requirements[@]}"; do native_args+=(-r "$req"); done
             "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile --no-deps \
                 --only-binary=:all: --target "$staging/$name.native" \
-                -r "$project/variants/orjson/requirements.txt" >"$staging/$name.log" 2>&1 || {
+                "${native_args[@]}" >"$staging/$name.log" 2>&1 || {
                 cat "$staging/$name.log" >&2
-                log "pip failed for the orjson wheel of $name"
+                log "pip failed for the compiled wheels of $name"
                 exit 1
             }
             native=(--site-packages "$staging/$name.native")
@@ -176,10 +201,10 @@ EOF
     fi
 
     # The same .pyz must run on every CPython >= 3.11: no compiled extensions
-    # (WITH_ORJSON=1: none but orjson's).
-    compiled="$("$venv/bin/python" - "$outdir/$name.tmp" "$with_orjson" <<'EOF'
+    # (a variant: none but its own).
+    compiled="$("$venv/bin/python" - "$outdir/$name.tmp" "${native_allowed[@]}" <<'EOF'
 import sys, zipfile
-allowed = ("site-packages/orjson/",) if sys.argv[2] == "1" else ()
+allowed = tuple(sys.argv[2:])
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 print("\n".join(n for n in names if n.endswith((".so", ".pyd", ".dylib")) and not n.startswith(allowed)))
 EOF

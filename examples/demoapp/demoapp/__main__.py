@@ -1,6 +1,7 @@
 """Command line entry point of demoapp (the shiv entry point of demoapp.pyz).
 
     demoapp.pyz serve           run gunicorn in-process
+    demoapp.pyz pyuwsgi         run uWSGI in-process (a WITH_PYUWSGI=1 build)
     demoapp.pyz manage ARGS...  run a Django management command
     demoapp.pyz version         print the version
 """
@@ -19,6 +20,8 @@ commands:
                                     (default 127.0.0.1:8000; ignored under
                                     systemd socket activation)
                    DEMOAPP_WORKERS  number of worker processes (default 2)
+  pyuwsgi        run the web server with uWSGI (pyuwsgi; only in a build with
+                 WITH_PYUWSGI=1), same variables as serve
   manage ARGS    run a Django management command, e.g. "manage check"
   worker [--queue NAME]
                  process jobs from $STATE_DIRECTORY/queue/NAME (default: default);
@@ -103,6 +106,39 @@ def serve():
     return 0
 
 
+def uwsgi_options(environ=None):
+    """The uWSGI command line of ``pyuwsgi``: the same bind and workers as ``serve``, and a SIGTERM that
+    stops gracefully (uWSGI's own default for SIGTERM is a brutal reload)."""
+    environ = os.environ if environ is None else environ
+    options = gunicorn_options(environ)
+    args = ["--strict", "--master", "--need-app", "--workers", str(options["workers"]),
+            "--module", "demoapp.wsgi:application",
+            # SIGTERM: the workers finish the request in hand and exit, then the master
+            "--hook-master-start", "unix_signal:15 gracefully_kill_them_all",
+            "--worker-reload-mercy", str(options["graceful_timeout"]),
+            "--disable-logging", "--log-4xx", "--log-5xx", "--single-interpreter"]
+    systemd_sockets = environ.get("LISTEN_PID") == str(os.getpid()) and int(environ.get("LISTEN_FDS") or 0) > 0
+    if systemd_sockets:
+        args += ["--protocol", "http"]  # uWSGI takes LISTEN_FDS by itself; they speak HTTP
+    else:
+        for bind in options["bind"]:
+            args += ["--http-socket", bind]
+    return args
+
+
+def pyuwsgi_serve():
+    try:
+        import pyuwsgi
+    except ImportError:
+        print(f"{_prog()}: pyuwsgi is not in this build (examples/build.sh with WITH_PYUWSGI=1 adds it)",
+              file=sys.stderr)
+        return 2
+    # Fail fast in the master (clear message, exit 1) instead of in every worker.
+    _setup_django()
+    pyuwsgi.run(uwsgi_options())
+    return 0
+
+
 def manage(args):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demoapp.settings")
     from django.core.exceptions import ImproperlyConfigured
@@ -124,6 +160,8 @@ def main(argv=None):
     command, args = argv[0], argv[1:]
     if command == "serve" and not args:
         return serve()
+    if command == "pyuwsgi" and not args:
+        return pyuwsgi_serve()
     if command == "manage":
         return manage(args)
     if command == "worker":
@@ -140,7 +178,7 @@ def main(argv=None):
     if command in ("-h", "--help", "help"):
         _usage(sys.stdout)
         return 0
-    if command in ("serve", "version"):
+    if command in ("serve", "pyuwsgi", "version"):
         print(f"{_prog()}: {command} takes no arguments", file=sys.stderr)
     else:
         print(f"{_prog()}: unknown command {command!r}", file=sys.stderr)
