@@ -6,7 +6,7 @@ from demoapp._version import VERSION
 
 # The schema grows with the release (expand/contract): 2.0.0 adds a nullable column, so 1.x still runs
 # on the 2.x schema and a rollback needs no migration back.
-SCHEMA = 2 if int(VERSION.split(".")[0]) >= 2 else 1
+SCHEMA = 2 if int(VERSION.split(".", 1)[0]) >= 2 else 1
 
 
 class Counter(models.Model):
