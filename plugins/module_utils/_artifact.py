@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
+from ansible_collections.containerless.zipapp.plugins.module_utils import _s3, _sshsig
 from ansible_collections.containerless.zipapp.plugins.module_utils._digest import CHUNK, sha256_file
 from ansible_collections.containerless.zipapp.plugins.module_utils._fs import fsync_dir  # noqa: F401 (its API too)
 
@@ -45,7 +45,13 @@ DOWNLOAD_OPTIONS = dict(
     headers=dict(type="dict", default={}, no_log=True),
     validate_certs=dict(type="bool", default=True),
     source_url=dict(type="str"),
+    # checked on the controller by the action plugin (authenticate()), which passes the authenticated digest on
+    signing_keys=dict(type="list", elements="str", default=[]),
+    signature=dict(type="str", default=""),
+    signature_namespace=dict(type="str", default="file"),
+    require_signature=dict(type="bool", default=False),
 )
+SIGNATURE_OPTIONS = ("signing_keys", "signature", "signature_namespace", "require_signature")
 
 SUMS_MAX_BYTES = 4 * 1024 * 1024
 HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -159,6 +165,11 @@ def _open(url, timeout, headers, validate_certs, s3=None):
 
 def fetch_text(url, timeout=30, headers=None, validate_certs=True, s3=None):
     """Fetch a small text file (a SHA256SUMS list); ``s3`` are the settings for an s3:// URL."""
+    return fetch_bytes(url, timeout, headers, validate_certs, s3).decode("utf-8", "replace")
+
+
+def fetch_bytes(url, timeout=30, headers=None, validate_certs=True, s3=None):
+    """Fetch a small file (a SHA256SUMS list or its signature) as it is."""
     stream, _length = _open(url, timeout, headers, validate_certs, s3)
     try:
         data = stream.read(SUMS_MAX_BYTES + 1)
@@ -168,7 +179,7 @@ def fetch_text(url, timeout=30, headers=None, validate_certs=True, s3=None):
         stream.close()
     if len(data) > SUMS_MAX_BYTES:
         raise ArtifactError("%s is larger than %d bytes: not a SHA256SUMS file" % (url, SUMS_MAX_BYTES))
-    return data.decode("utf-8", "replace")
+    return data
 
 
 def resolve_sha256(checksum, url, timeout=30, headers=None, validate_certs=True, s3=None):
@@ -177,6 +188,43 @@ def resolve_sha256(checksum, url, timeout=30, headers=None, validate_certs=True,
     if digest:
         return digest
     return sums_lookup(fetch_text(sums_url, timeout, headers, validate_certs, s3), url_file_name(url), sums_url)
+
+
+def authenticate(checksum, url, keys, signature_url="", namespace="file", require=False, timeout=30, headers=None,
+                 validate_certs=True, s3=None):
+    """``(hex, signer)`` for ``url``: the digest from a SHA256SUMS whose OpenSSH signature by one of the trusted
+    key lines ``keys`` verifies (``signer`` is that key's fingerprint). Without keys (and without ``require``)
+    ``(None, None)``: the host resolves the checksum as before. Raises ArtifactError naming the URLs and the
+    fingerprints."""
+    digest, sums_url = parse_checksum(checksum)
+    if not keys:
+        if require:
+            raise ArtifactError("a signature is required (require_signature) but no trusted key is given "
+                                "(signing_keys)")
+        return None, None
+    if digest:
+        if require:
+            raise ArtifactError("the inline checksum of %s cannot be authenticated and a signature is required "
+                                "(require_signature): use sha256:<url of a signed SHA256SUMS>" % url_file_name(url))
+        return digest, None
+    try:
+        trusted = ", ".join(_sshsig.fingerprint(_sshsig.public_key_blob(k)) for k in keys)
+    except _sshsig.SignatureError as e:
+        raise ArtifactError("signing_keys: %s" % e)
+    sig_url = signature_url or sums_url + ".sig"
+    sums = fetch_bytes(sums_url, timeout, headers, validate_certs, s3)
+    try:
+        armored = fetch_bytes(sig_url, timeout, headers, validate_certs, s3)
+    except ArtifactError as e:
+        raise ArtifactError("no signature of %s (trusted keys: %s): %s" % (sums_url, trusted, e))
+    try:
+        signer = _sshsig.verify(sums, armored, keys, namespace)
+    except _sshsig.SignatureError as e:
+        raise ArtifactError("the signature %s of %s is refused: %s" % (sig_url, sums_url, e))
+    try:
+        return sums_lookup(sums.decode("utf-8", "replace"), url_file_name(url), sums_url), signer
+    except ArtifactError as e:
+        raise ArtifactError("%s (the list is signed by %s)" % (e, signer))
 
 
 def existing_ancestor(path):

@@ -208,6 +208,9 @@ class DirTarget(object):
                 os.unlink(tmp)
         fsync_dir(self.path)
 
+    def put_signature(self, name, text):
+        self.put_sums(name, text, None)
+
     def put_sums(self, sums_name, text, token):
         fd, tmp = self._tmp(".zipapp-sums-")
         try:
@@ -293,6 +296,9 @@ class HttpTarget(object):
             raise PublishError("%s took the upload but serves %s instead of sha256 %s: check the server "
                                "(SHA256SUMS was not changed)" % (url, served, sha256))
 
+    def put_signature(self, name, text):
+        self.put_sums(name, text, None)
+
     def put_sums(self, sums_name, text, token):
         self._request(self.url(sums_name), "PUT", data=text.encode("utf-8"),
                       headers={"Content-Type": "text/plain; charset=utf-8"}).close()
@@ -344,6 +350,13 @@ class S3Target(object):
         if info is None or info["size"] != os.path.getsize(src):
             raise PublishError("%s has the wrong size after the upload (SHA256SUMS was not changed)" % self.url(name))
 
+    def put_signature(self, name, text):
+        try:
+            _s3.put_object(self.client, self.bucket, self.prefix + name, text.encode("utf-8"),
+                           content_type="text/plain; charset=utf-8")
+        except _s3.S3Error as e:
+            raise PublishError(str(e))
+
     def put_sums(self, sums_name, text, token):
         try:
             _s3.put_object(self.client, self.bucket, self.prefix + sums_name, text.encode("utf-8"),
@@ -390,8 +403,12 @@ def plan(target, name, sha256, sums_name):
 
 
 def publish(src, to, name=None, sums_name="SHA256SUMS", check_mode=False, headers=None, timeout=60,
-            validate_certs=True, s3=None, mode=0o644, dir_mode=0o755, sha256=None):
-    """Publish ``src`` as ``name`` (default: its file name) to ``to``; return a result dict."""
+            validate_certs=True, s3=None, mode=0o644, dir_mode=0o755, sha256=None, signer=None):
+    """Publish ``src`` as ``name`` (default: its file name) to ``to``; return a result dict.
+
+    ``signer(text)`` returns the armored signature of a SHA256SUMS text: then ``<sums_name>.sig`` is written
+    after SHA256SUMS whenever it does not sign the SHA256SUMS there (Ed25519 signatures are deterministic, so
+    the same list and key give the same file and a re-run changes nothing)."""
     name = name or os.path.basename(src)
     check_file_name(name)
     check_file_name(sums_name, "sums_name")
@@ -401,14 +418,20 @@ def publish(src, to, name=None, sums_name="SHA256SUMS", check_mode=False, header
         raise PublishError("%s does not exist (nothing was published)" % src)
     sha256 = sha256 or sha256_file(src)
     target = make_target(to, headers, timeout, validate_certs, s3, mode, dir_mode)
+    sig_name = sums_name + ".sig"
     result = dict(changed=False, to=to, kind=target.kind, url=target.url(name), sums_url=target.url(sums_name),
-                  sha256=sha256, size=os.path.getsize(src), uploaded=False, sums_changed=False)
+                  sha256=sha256, size=os.path.getsize(src), uploaded=False, sums_changed=False, signed=False)
+    if signer:
+        result["signature_url"] = target.url(sig_name)
     uploaded = False
     for _attempt in range(5):
         with target:
             upload, before, after, token = plan(target, name, sha256, sums_name)
-            result.update(uploaded=upload or uploaded, sums_changed=after != before,
-                          changed=upload or uploaded or after != before, sums_before=before or "", sums_after=after)
+            signature = signer(after) if signer else None
+            sign = bool(signer) and target.read_sums(sig_name)[0] != signature
+            result.update(uploaded=upload or uploaded, sums_changed=after != before, signed=sign,
+                          changed=upload or uploaded or after != before or sign, sums_before=before or "",
+                          sums_after=after)
             if check_mode or not result["changed"]:
                 return result
             if upload:
@@ -424,6 +447,12 @@ def publish(src, to, name=None, sums_name="SHA256SUMS", check_mode=False, header
                         raise
                     raise PublishError("%s; %s is published but %s was not changed: run again to add its line"
                                        % (e, target.url(name), target.url(sums_name)))
+            if sign:
+                try:
+                    target.put_signature(sig_name, signature)
+                except PublishError as e:
+                    raise PublishError("%s; %s was changed but not signed: run again to sign it (until then "
+                                       "deploys that check signatures refuse it)" % (e, target.url(sums_name)))
             return result
     raise PublishError("%s kept changing while publishing (the artifact is published; run again to add its line)"
                        % target.url(sums_name))

@@ -19,7 +19,7 @@ __metaclass__ = type
 import difflib
 import re
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
+from ansible_collections.containerless.zipapp.plugins.module_utils import _s3, _sshsig
 from ansible_collections.containerless.zipapp.plugins.module_utils._names import (  # noqa: F401 (part of this API)
     CREDENTIAL_ID_RE,
     _describe,
@@ -335,11 +335,40 @@ def check_deploy_together(values):
         errors.append("zipapp_private_network needs zipapp_listen: without network the app is reachable only "
                       "through the socket systemd hands over")
     errors += check_s3_settings(values, "zipapp_s3_")
+    errors += check_signature_together(values)
     path = values.get("zipapp_health_path")
     address = values.get("zipapp_health_address") or listen
     if isinstance(path, str) and path and not address:
         errors.append("zipapp_health_path=%r needs zipapp_health_address (it defaults to the web process's socket, "
                       "and there is none): the address where the app answers, e.g. 127.0.0.1:8000" % path)
+    return errors
+
+
+def check_signing_keys(value, var="zipapp_signing_keys"):
+    errors = check_str_list(value, var)
+    if errors:
+        return errors
+    for i, line in enumerate(value):
+        try:
+            _sshsig.public_key_blob(line)
+        except _sshsig.SignatureError as e:
+            errors.append("%s[%d]: %s (write the line of the .pub file, e.g. ssh-ed25519 AAAAC3Nza... ci@example)"
+                          % (var, i, e))
+    return errors
+
+
+def check_signature_together(values, prefix="zipapp_", checksum="zipapp_checksum"):
+    """zipapp_require_signature: trusted keys, and a checksum that names a SHA256SUMS."""
+    if values.get(prefix + "require_signature") not in (True, "true", "yes", "True"):
+        return []
+    errors = []
+    if not values.get(prefix + "signing_keys"):
+        errors.append("%srequire_signature is true but %ssigning_keys is empty: list the trusted public keys"
+                      % (prefix, prefix))
+    value = values.get(checksum)
+    if isinstance(value, str) and "://" not in value:
+        errors.append("%s is an inline sha256 and %srequire_signature is true: an inline digest cannot be "
+                      "authenticated; use sha256:<url of a signed SHA256SUMS>" % (checksum, prefix))
     return errors
 
 
@@ -408,6 +437,10 @@ DEPLOY_CHECKS = {
     "zipapp_download_timeout": lambda v: check_int(v, "zipapp_download_timeout", minimum=1),
     "zipapp_stop_timeout": lambda v: check_int(v, "zipapp_stop_timeout", minimum=1),
     "zipapp_controller_cache": lambda v: must_be_string("zipapp_controller_cache", v),
+    "zipapp_signing_keys": check_signing_keys,
+    "zipapp_signature": lambda v: [] if v == "" else check_url(v, "zipapp_signature", DEPLOY_URL_SCHEMES),
+    "zipapp_signature_namespace": lambda v: must_be_string("zipapp_signature_namespace", v) or (
+        [] if v else ["zipapp_signature_namespace must not be empty (ssh-keygen's default is file)"]),
     "zipapp_description": lambda v: must_be_string("zipapp_description", v),
     "zipapp_health_path": check_health_path,
     "zipapp_health_address": lambda v: check_listen(v, "zipapp_health_address"),
@@ -553,6 +586,10 @@ PUBLISH_CHECKS = {
     "zipapp_publish_timeout": lambda v: check_int(v, "zipapp_publish_timeout", minimum=1),
     "zipapp_publish_mode": lambda v: [] if _text(v) and MODE_RE.fullmatch(v) else
     ["zipapp_publish_mode must be a quoted octal mode such as \"0644\", got %s" % _describe(v)],
+    "zipapp_publish_signing_key": lambda v: [] if v == "" else check_abs_path(v, "zipapp_publish_signing_key"),
+    "zipapp_publish_signing_key_passphrase": lambda v: check_optional_string(v, "zipapp_publish_signing_key_passphrase",
+                                                                            secret=True),
+    "zipapp_signature_namespace": DEPLOY_CHECKS["zipapp_signature_namespace"],
 }
 PUBLISH_CHECKS.update(s3_checks("zipapp_publish_s3_"))
 
@@ -581,7 +618,9 @@ ENTRY_POINT_CHECKS = {
 # read by the checks that involve several variables
 TOGETHER_VARIABLES = frozenset(["zipapp_private_network", "zipapp_listen", "zipapp_secrets", "zipapp_secrets_env",
                                 "zipapp_health_path", "zipapp_health_address", "zipapp_processes", "zipapp_timers",
-                                "zipapp_args"] + ["zipapp_s3_" + n for n in _s3.SETTINGS])
+                                "zipapp_args", "zipapp_checksum", "zipapp_signing_keys", "zipapp_require_signature",
+                                "zipapp_python_standalone_checksum", "zipapp_python_signing_keys",
+                                "zipapp_python_require_signature"] + ["zipapp_s3_" + n for n in _s3.SETTINGS])
 TOGETHER_CHECKS = {
     "deploy": check_deploy_together,
     "rollback": check_deploy_together,

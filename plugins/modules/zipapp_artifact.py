@@ -25,6 +25,7 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.signature
   - action_common_attributes.flow
   - action_common_attributes.files
 attributes:

@@ -55,6 +55,23 @@ options:
     description: File name of the checksum list next to the artifact.
     type: str
     default: SHA256SUMS
+  signing_key:
+    description:
+      - An Ed25519 OpenSSH private key file where the module runs (the controller in the publish role; it is never
+        copied anywhere). With it the module signs the new C(SHA256SUMS) as C(ssh-keygen -Y sign) does and
+        writes the signature as C(<sums_name>.sig) beside it, after C(SHA256SUMS).
+      - A signature that already signs the C(SHA256SUMS) there is kept (the same list and key give the same
+        signature, so a re-run changes nothing).
+    type: path
+  signing_key_passphrase:
+    description:
+      - The passphrase of an encrypted O(signing_key). Read in this process with the Python library C(bcrypt),
+        else handed to C(ssh-keygen -Y sign) through C(SSH_ASKPASS) (never on a command line). Never logged.
+    type: str
+  signature_namespace:
+    description: The namespace of the signature (C(ssh-keygen -Y sign -n)); deploys check it.
+    type: str
+    default: file
   headers:
     description: HTTP headers for an C(http(s)://) target, for example C(Authorization). Never logged or returned.
     type: dict
@@ -152,12 +169,21 @@ kind:
   description: V(dir), V(http) or V(s3).
   returned: always
   type: str
+signed:
+  description: Whether this run wrote the signature of C(SHA256SUMS).
+  returned: always
+  type: bool
+signature_url:
+  description: Where the signature is.
+  returned: with O(signing_key)
+  type: str
 """
 
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.containerless.zipapp.plugins.module_utils import _sshsig
 from ansible_collections.containerless.zipapp.plugins.module_utils._publish import PublishError, publish
 from ansible_collections.containerless.zipapp.plugins.module_utils._s3 import settings_from
 
@@ -169,6 +195,27 @@ def _mode(module, value, name):
         module.fail_json(msg="%s must be an octal mode such as '0644', got %r" % (name, value))
 
 
+def make_signer(module):
+    """``signer(text)`` for the key of O(signing_key): in this process, or with ssh-keygen for an encrypted key
+    when the bcrypt library is missing. Fails (before anything is published) when the key cannot sign."""
+    p = module.params
+    path, passphrase, namespace = p["signing_key"], p["signing_key_passphrase"], p["signature_namespace"]
+    try:
+        with open(path, "rb") as f:
+            key = _sshsig.load_private_key(f.read(), passphrase)
+    except (IOError, OSError) as e:
+        module.fail_json(msg="cannot read the signing key %s: %s (nothing was changed)" % (path, e.strerror or e))
+    except _sshsig.SignatureError as e:
+        if _sshsig.NEEDS_BCRYPT not in str(e) or not passphrase:
+            module.fail_json(msg="%s: %s (nothing was changed)" % (path, e))
+        try:
+            _sshsig.sign_with_ssh_keygen(b"", path, passphrase, namespace)  # the passphrase opens it
+        except _sshsig.SignatureError as e2:
+            module.fail_json(msg="%s: %s (nothing was changed)" % (path, e2))
+        return lambda text: _sshsig.sign_with_ssh_keygen(text.encode("utf-8"), path, passphrase, namespace)
+    return lambda text: _sshsig.sign(text.encode("utf-8"), key, namespace)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -176,6 +223,9 @@ def main():
             to=dict(type="str", required=True),
             name=dict(type="str"),
             sums_name=dict(type="str", default="SHA256SUMS"),
+            signing_key=dict(type="path"),
+            signing_key_passphrase=dict(type="str", no_log=True),
+            signature_namespace=dict(type="str", default="file"),
             headers=dict(type="dict", default={}, no_log=True),
             timeout=dict(type="int", default=60),
             validate_certs=dict(type="bool", default=True),
@@ -197,11 +247,12 @@ def main():
         # the build before this step did not run in check mode: everything would be new
         module.exit_json(changed=True, url=None, sums_url=None, sha256=None, size=None, uploaded=True,
                          sums_changed=True, kind=None, msg="%s is not built yet" % p["src"])
+    signer = make_signer(module) if p["signing_key"] else None
     try:
         result = publish(
             p["src"], p["to"], name=p["name"], sums_name=p["sums_name"], check_mode=module.check_mode,
             headers=p["headers"], timeout=p["timeout"], validate_certs=p["validate_certs"],
-            s3=settings_from(p, "s3_"), mode=mode, dir_mode=dir_mode,
+            s3=settings_from(p, "s3_"), mode=mode, dir_mode=dir_mode, signer=signer,
         )
     except PublishError as e:
         msg = str(e)

@@ -45,6 +45,7 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.signature
   - action_common_attributes.flow
   - containerless.zipapp.app
   - containerless.zipapp.app.lock

@@ -31,7 +31,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import current_owner, run_locked
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
+    SIGNATURE_OPTIONS,
     ArtifactError,
+    authenticate,
     download,
     parse_checksum,
     place,
@@ -97,6 +99,24 @@ def resolve_on_controller(args, s3):
     args["checksum"] = "sha256:" + sha256
 
 
+def authenticate_on_controller(args, s3):
+    """With trusted keys (or require_signature): check the signed SHA256SUMS here and leave in ``args`` only the
+    authenticated digest for the host. Returns the signer's fingerprint, or None. The signature options never
+    reach the host."""
+    sig = dict((k, args.pop(k)) for k in SIGNATURE_OPTIONS if k in args)
+    if not args.get("url") or not (sig.get("signing_keys") or sig.get("require_signature")):
+        return None
+    try:
+        digest, signer = authenticate(args.get("checksum"), args["url"], sig.get("signing_keys") or [],
+                                      sig.get("signature") or "", sig.get("signature_namespace") or "file",
+                                      bool(sig.get("require_signature")), int(args.get("timeout") or 60),
+                                      args.get("headers") or {}, args.get("validate_certs", True), s3)
+    except ArtifactError as e:
+        raise AnsibleActionFail("%s; nothing was changed" % to_text(e))
+    args["checksum"] = "sha256:" + digest
+    return signer
+
+
 def run_with_controller_download(action, module, module_args, task_vars, missing_key, s3=None):
     """Run ``module`` on the host with an artifact fetched on the controller.
 
@@ -155,16 +175,21 @@ class ControllerDownloadAction(ActionBase):
         on = args.pop("download_on", "target")
         url = args.get("url")
         s3 = None
-        if is_s3_url(url) or is_s3_url(checksum_url(args.get("checksum"))):
+        if is_s3_url(url) or is_s3_url(checksum_url(args.get("checksum"))) or is_s3_url(args.get("signature")):
             s3 = s3_settings(task_vars, self._templar)
             if is_s3_url(url):
                 on = "controller"  # hosts never talk to S3
+        signer = authenticate_on_controller(args, s3)
         if on != "controller" or not url:
             args.pop("controller_cache", None)
             if url and s3 is not None:
                 resolve_on_controller(args, s3)  # an s3:// SHA256SUMS for a file the host downloads itself
-            return self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars)
-        return run_with_controller_download(self, self.MODULE, args, task_vars, "missing", s3)
+            result = self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars)
+        else:
+            result = run_with_controller_download(self, self.MODULE, args, task_vars, "missing", s3)
+        if signer:
+            result["signed_by"] = signer
+        return result
 
     def run(self, tmp=None, task_vars=None):
         result = super(ControllerDownloadAction, self).run(tmp, task_vars)

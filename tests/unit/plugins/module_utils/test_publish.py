@@ -225,3 +225,90 @@ def test_s3_conflicting_sums_write_is_retried(artifact, bucket, monkeypatch):
     assert len(calls) == 2 and r["uploaded"]
     sums = bucket.get_object(Bucket="artifacts", Key="SHA256SUMS")["Body"].read().decode()
     assert sums == "%s  racer.pyz\n%s  app-1.0.pyz\n" % (B, r["sha256"])
+
+
+# --- signed SHA256SUMS ---------------------------------------------------------------------------------
+
+def _signing_key(tmp_path):
+    import subprocess
+    key = tmp_path / "release-key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "release", "-f", str(key)], check=True)
+    return key, (tmp_path / "release-key.pub").read_text().strip()
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ssh-keygen"), reason="needs ssh-keygen")
+@pytest.mark.parametrize("kind", ["dir", "http"])
+def test_publish_signs_the_list_once_and_ssh_keygen_verifies_it(artifact, tmp_path, kind, request):
+    import subprocess
+    from ansible_collections.containerless.zipapp.plugins.module_utils import _sshsig
+
+    key, pub = _signing_key(tmp_path)
+    private = _sshsig.load_private_key(key.read_bytes())
+
+    def signer(text):
+        return _sshsig.sign(text.encode("utf-8"), private)
+
+    if kind == "dir":
+        to, headers, files = str(tmp_path / "dist"), None, tmp_path / "dist"
+    else:
+        _srv, to, files = request.getfixturevalue("repo")
+        headers = {"Authorization": "Bearer t0ken-abc"}
+    first = p.publish(artifact, to, headers=headers, signer=signer)
+    assert first["signed"] and first["signature_url"].endswith("/SHA256SUMS.sig")
+    sums, sig = (files / "SHA256SUMS").read_bytes(), (files / "SHA256SUMS.sig").read_text()
+    assert _sshsig.verify(sums, sig, [pub])
+    (tmp_path / "allowed").write_text('release namespaces="file" %s\n' % pub)
+    with open(files / "SHA256SUMS", "rb") as data:
+        res = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(tmp_path / "allowed"), "-I", "release",
+                              "-n", "file", "-s", str(files / "SHA256SUMS.sig")], stdin=data, capture_output=True,
+                             text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    # the same list and key: the same signature, nothing changes
+    again = p.publish(artifact, to, headers=headers, signer=signer)
+    assert not again["changed"] and not again["signed"]
+    # a signature that no longer signs the list (signing turned on later, a key rotated) is written anew
+    (files / "SHA256SUMS.sig").write_text("stale")
+    assert p.publish(artifact, to, headers=headers, signer=signer)["signed"]
+    assert _sshsig.verify(sums, (files / "SHA256SUMS.sig").read_text(), [pub])
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ssh-keygen"), reason="needs ssh-keygen")
+def test_publish_to_s3_signs_the_list_beside_it(artifact, bucket, tmp_path):
+    from ansible_collections.containerless.zipapp.plugins.module_utils import _sshsig
+
+    key, pub = _signing_key(tmp_path)
+    private = _sshsig.load_private_key(key.read_bytes())
+    r = p.publish(artifact, "s3://artifacts/demoapp/", signer=lambda text: _sshsig.sign(text.encode(), private))
+    assert r["signed"] and r["signature_url"] == "s3://artifacts/demoapp/SHA256SUMS.sig"
+    sums = bucket.get_object(Bucket="artifacts", Key="demoapp/SHA256SUMS")["Body"].read()
+    sig = bucket.get_object(Bucket="artifacts", Key="demoapp/SHA256SUMS.sig")["Body"].read()
+    assert _sshsig.verify(sums, sig, [pub])
+    assert not p.publish(artifact, "s3://artifacts/demoapp/", signer=lambda t: _sshsig.sign(t.encode(), private))[
+        "changed"]
+
+
+def test_an_encrypted_signing_key_needs_its_passphrase(tmp_path):
+    import subprocess
+    from ansible_collections.containerless.zipapp.plugins.module_utils import _sshsig
+
+    key = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret-pass", "-f", str(key)], check=True)
+    with pytest.raises(_sshsig.SignatureError) as e:
+        _sshsig.load_private_key(key.read_bytes(), None)
+    assert "encrypted" in str(e.value) and "s3cret" not in str(e.value)
+    # without bcrypt, ssh-keygen signs with it (the passphrase through SSH_ASKPASS), and the result verifies
+    sig = _sshsig.sign_with_ssh_keygen(b"list\n", str(key), "s3cret-pass")
+    pub = (tmp_path / "locked.pub").read_text().strip()
+    assert _sshsig.verify(b"list\n", sig, [pub])
+    with pytest.raises(_sshsig.SignatureError, match="ssh-keygen -Y sign failed") as e:
+        _sshsig.sign_with_ssh_keygen(b"list\n", str(key), "wrong")
+    assert "wrong" not in str(e.value)
+    try:
+        import bcrypt  # noqa: F401
+    except ImportError:
+        with pytest.raises(_sshsig.SignatureError, match="needs the Python library bcrypt"):
+            _sshsig.load_private_key(key.read_bytes(), "s3cret-pass")
+    else:
+        assert _sshsig.load_private_key(key.read_bytes(), "s3cret-pass")
+        with pytest.raises(_sshsig.SignatureError, match="passphrase is missing or wrong"):
+            _sshsig.load_private_key(key.read_bytes(), "wrong")
