@@ -46,7 +46,7 @@ DOWNLOAD_OPTIONS = dict(
     validate_certs=dict(type="bool", default=True),
     source_url=dict(type="str"),
     # checked on the controller by the action plugin (authenticate()), which passes the authenticated digest on
-    signing_keys=dict(type="list", elements="str", default=[]),
+    signing_keys=dict(type="list", elements="str", default=[], no_log=False),  # public keys
     signature=dict(type="str", default=""),
     signature_namespace=dict(type="str", default="file"),
     require_signature=dict(type="bool", default=False),

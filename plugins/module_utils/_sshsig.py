@@ -98,7 +98,11 @@ def parse(armored):
     version = struct.unpack(">I", reader.take(4))[0]
     if version != VERSION:
         raise SignatureError("signature version %d is not supported (only %d)" % (version, VERSION))
-    key, namespace, _reserved, hash_name, sig = (reader.string() for _ in range(5))
+    key = reader.string()
+    namespace = reader.string()
+    reader.string()  # reserved
+    hash_name = reader.string()
+    sig = reader.string()
     reader.end()
     key_reader = _Reader(key)
     if key_reader.string() != KEY_TYPE.encode("ascii") or len(key_reader.string()) != 32:

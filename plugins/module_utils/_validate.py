@@ -587,8 +587,8 @@ PUBLISH_CHECKS = {
     "zipapp_publish_mode": lambda v: [] if _text(v) and MODE_RE.fullmatch(v) else
     ["zipapp_publish_mode must be a quoted octal mode such as \"0644\", got %s" % _describe(v)],
     "zipapp_publish_signing_key": lambda v: [] if v == "" else check_abs_path(v, "zipapp_publish_signing_key"),
-    "zipapp_publish_signing_key_passphrase": lambda v: check_optional_string(v, "zipapp_publish_signing_key_passphrase",
-                                                                            secret=True),
+    "zipapp_publish_signing_key_passphrase":
+        lambda v: check_optional_string(v, "zipapp_publish_signing_key_passphrase", secret=True),
     "zipapp_signature_namespace": DEPLOY_CHECKS["zipapp_signature_namespace"],
 }
 PUBLISH_CHECKS.update(s3_checks("zipapp_publish_s3_"))
