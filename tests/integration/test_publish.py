@@ -155,6 +155,29 @@ def workdir():
     yield
 
 
+@pytest.fixture(scope="module")
+def signing_key(workdir):
+    """An Ed25519 key as a release manager makes it: (its public key line, the base64 body of the private key)."""
+    os.makedirs(os.path.dirname(SIGNING_KEY), mode=0o700)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "demoapp releases", "-f", SIGNING_KEY],
+                   check=True)
+    with open(SIGNING_KEY + ".pub") as f:
+        pub = f.read().strip()
+    with open(SIGNING_KEY) as f:
+        body = [line for line in f.read().splitlines() if not line.startswith("-----")]
+    return pub, body
+
+
+def ssh_keygen_verifies(pub, sums_path, sig_path):
+    allowed = os.path.join(WORK, "keys", "allowed_signers")
+    with open(allowed, "w") as f:
+        f.write('releases namespaces="file" %s\n' % pub)
+    with open(sums_path, "rb") as data:
+        res = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", allowed, "-I", "releases", "-n", "file", "-s",
+                              sig_path], stdin=data, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return res.returncode == 0, res.stdout.strip()
+
+
 def publish_vars(dist, to, **extra):
     v = dict(zipapp_publish_project=PROJECT, zipapp_publish_version=VERSION,
              zipapp_publish_version_file="demoapp/_version.py", zipapp_publish_entry_point="demoapp.__main__:main",
@@ -172,7 +195,9 @@ def all_targets(http_repo):
     return [os.path.join(WORK, "dir-target"), http_repo[1], "s3://artifacts/demoapp/"]
 
 
-TARGET_VARS = dict(zipapp_publish_headers={"Authorization": "Bearer " + TOKEN},
+SIGNING_KEY = os.path.join(WORK, "keys", "release-signing")  # made by the signing_key fixture, never copied
+
+TARGET_VARS = dict(zipapp_publish_headers={"Authorization": "Bearer " + TOKEN}, zipapp_publish_signing_key=SIGNING_KEY,
                    zipapp_publish_s3_endpoint_url="http://127.0.0.1:%d" % MOTO_PORT,
                    zipapp_publish_s3_access_key=S3_KEYS["access"], zipapp_publish_s3_secret_key=S3_KEYS["secret"])
 
@@ -202,11 +227,11 @@ def test_two_builds_of_the_same_source_are_byte_identical(tmp_path):
     assert sha(os.path.join(WORK, "dir-target", FILE)) == sums[0]
 
 
-def test_publish_to_a_directory_http_and_s3(http_repo, s3):
+def test_publish_to_a_directory_http_and_s3(http_repo, s3, signing_key):
     res = playbook("publish", publish_vars("dist-1", all_targets(http_repo), **TARGET_VARS), verbosity=3)
     assert res.returncode == 0, res.stdout[-5000:]
     assert recap(res, "localhost")["changed"] == 1  # the publish loop; the build found the same bytes
-    for secret in (TOKEN, S3_KEYS["secret"], S3_KEYS["access"]):
+    for secret in [TOKEN, S3_KEYS["secret"], S3_KEYS["access"]] + signing_key[1]:
         assert secret not in res.stdout
     digest = sha(os.path.join(WORK, "dist-1", FILE))
     expected_sums = "%s\n%s  %s\n" % (OTHER_LINE, digest, FILE)
@@ -219,6 +244,15 @@ def test_publish_to_a_directory_http_and_s3(http_repo, s3):
     with open(os.path.join(root, "SHA256SUMS")) as f:
         http_sums = f.read()
     assert dir_sums == http_sums == s3_sums == expected_sums
+    # SHA256SUMS.sig beside each, the same bytes everywhere, and the standard tool verifies it
+    sigs = [open(os.path.join(WORK, "dir-target", "SHA256SUMS.sig")).read(),
+            open(os.path.join(root, "SHA256SUMS.sig")).read(),
+            s3.get_object(Bucket="artifacts", Key="demoapp/SHA256SUMS.sig")["Body"].read().decode()]
+    assert sigs[0] == sigs[1] == sigs[2] and sigs[0].startswith("-----BEGIN SSH SIGNATURE-----")
+    ok, said = ssh_keygen_verifies(signing_key[0], os.path.join(WORK, "dir-target", "SHA256SUMS"),
+                                   os.path.join(WORK, "dir-target", "SHA256SUMS.sig"))
+    assert ok, said
+    report("SHA256SUMS.sig on all three targets; ssh-keygen -Y verify: %s" % said)
     assert sha(os.path.join(root, FILE)) == digest
     assert all(ok for _m, _p, ok in srv.requests)
     report("published %s (sha256 %s) in %.0f s to:" % (FILE, digest, res.seconds))
@@ -228,14 +262,14 @@ def test_publish_to_a_directory_http_and_s3(http_repo, s3):
     report("  SHA256SUMS of each:\n    " + expected_sums.replace("\n", "\n    ").rstrip())
 
 
-def test_publishing_again_changes_nothing(http_repo, s3):
+def test_publishing_again_changes_nothing(http_repo, s3, signing_key):
     res = playbook("publish", publish_vars("dist-1", all_targets(http_repo), **TARGET_VARS))
     assert res.returncode == 0, res.stdout[-3000:]
     assert recap(res, "localhost")["changed"] == 0
     report("publish again: changed=0 (%.0f s)" % res.seconds)
 
 
-def test_another_build_of_a_published_version_is_refused_everywhere(http_repo, s3):
+def test_another_build_of_a_published_version_is_refused_everywhere(http_repo, s3, signing_key):
     srv, url, root = http_repo
     before = (open(os.path.join(WORK, "dir-target", "SHA256SUMS")).read(), sha(os.path.join(root, FILE)),
               s3.get_object(Bucket="artifacts", Key="demoapp/SHA256SUMS")["ETag"])
@@ -256,8 +290,10 @@ def test_another_build_of_a_published_version_is_refused_everywhere(http_repo, s
     report("another build of %s (sha256 %s) refused by all three targets: %s" % (VERSION, other, msg))
 
 
-def test_deploy_from_s3_to_a_real_host(s3, test_host):
+def test_deploy_from_s3_to_a_real_host(s3, test_host, signing_key):
+    # only a list signed by the release key is taken, checked on the controller
     dv = dict(zipapp_name="demoapp", zipapp_version=VERSION,
+              zipapp_signing_keys=[signing_key[0]], zipapp_require_signature=True,
               zipapp_url="s3://artifacts/demoapp/" + FILE,
               zipapp_checksum="sha256:s3://artifacts/demoapp/SHA256SUMS",
               zipapp_s3_endpoint_url="http://127.0.0.1:%d" % MOTO_PORT,
@@ -283,6 +319,17 @@ def test_deploy_from_s3_to_a_real_host(s3, test_host):
     again = playbook("deploy", dv, inventory=test_host)
     assert again.returncode == 0 and recap(again, HOST)["changed"] == 0, again.stdout[-3000:]
     report("deploy again: changed=0 (%.0f s)" % again.seconds)
+    # a key this store's list is not signed by: refused before the host is asked
+    other = os.path.join(WORK, "keys", "other")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other], check=True)
+    with open(other + ".pub") as f:
+        refused = playbook("deploy", dict(dv, zipapp_version="3.0.2", zipapp_signing_keys=[f.read().strip()]),
+                           inventory=test_host)
+    assert refused.returncode != 0 and "which is not a trusted key" in refused.stdout, refused.stdout[-3000:]
+    assert "nothing was changed" in refused.stdout
+    releases = subprocess.run(["docker", "exec", HOST, "ls", "/opt/zipapp/demoapp/releases"], stdout=subprocess.PIPE,
+                              text=True, check=True).stdout.split()
+    assert "3.0.2" not in releases
 
 
 def test_an_s3_object_that_is_not_there_fails_before_the_host_changes(s3, test_host):
