@@ -38,8 +38,12 @@ for unit in getty@tty1.service console-getty.service systemd-modules-load.servic
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
 echo "test-host" >"$root/etc/hostname"
-# PostgreSQL stays off unless a test starts it (every other scenario boots faster without it)
+# PostgreSQL stays off unless a test starts it (every other scenario boots faster without it). It listens on its
+# unix socket only: the test hosts share the machine's network, so two servers on 127.0.0.1:5432 would collide
+# (and pg_createcluster picks the next free port when 5432 is taken while the image is built).
 rm -f "$root/etc/systemd/system/multi-user.target.wants/postgresql.service"
+sed -i -e 's/^port = [0-9]*/port = 5432/' -e "s/^#\?listen_addresses = .*/listen_addresses = ''/" \
+  "$root"/etc/postgresql/*/main/postgresql.conf
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 tar -C "$root" -c . | docker import \
   -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
