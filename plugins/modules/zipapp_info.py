@@ -216,7 +216,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _zipapp_info as zi
+from ansible_collections.containerless.zipapp.plugins.module_utils import (
+    _archive,
+    _compatibility,
+    _interpreter,
+    _tags,
+)
 
 
 def probe_interpreter(module, python):
@@ -225,12 +230,12 @@ def probe_interpreter(module, python):
         python = module.get_bin_path(python, required=True)
     if not (os.path.isfile(python) and os.access(python, os.X_OK)):
         module.fail_json(msg="python=%s is not an executable file on this host" % python)
-    rc, out, err = module.run_command(zi.probe_command(python))
+    rc, out, err = module.run_command(_interpreter.probe_command(python))
     if rc != 0:
         module.fail_json(msg="the interpreter probe failed with %s (rc=%d): %s" % (python, rc, (err or out).strip()[-2000:]))
     try:
-        return python, zi.parse_probe(out)
-    except zi.ZipappInfoError as e:
+        return python, _interpreter.parse_probe(out)
+    except _archive.ZipappInfoError as e:
         module.fail_json(msg="%s: %s" % (python, e))
 
 
@@ -248,21 +253,21 @@ def main():
     if not os.path.isfile(p["path"]):
         module.fail_json(msg="%s does not exist or is not a file" % p["path"])
     try:
-        info = zi.inspect_archive(p["path"])
-    except zi.ZipappInfoError as e:
+        info = _archive.inspect_archive(p["path"])
+    except _archive.ZipappInfoError as e:
         module.fail_json(msg=str(e))
     result = dict(changed=False)
     result.update((k, info.get(k)) for k in ("kind", "build_id", "entry_point", "shebang",
                                              "interpreter_constraints", "distributions"))
     if p["python"]:
         python, probe = probe_interpreter(module, p["python"])
-        tags = zi.supported_tags(probe)
-        verdict = zi.check(info, probe, tags)
-        result.update(interpreter=zi.describe_interpreter(probe, tags), compatible=verdict["compatible"],
+        tags = _tags.supported_tags(probe)
+        verdict = _compatibility.check(info, probe, tags)
+        result.update(interpreter=_interpreter.describe_interpreter(probe, tags), compatible=verdict["compatible"],
                       problems=verdict["problems"], checked=verdict["distributions"])
         if p["fail_on_incompatible"] and not verdict["compatible"]:
             result["msg"] = "%s cannot run on %s (%s): %s" % (
-                os.path.basename(p["path"]), python, zi.interpreter_label(probe), "; ".join(verdict["problems"]))
+                os.path.basename(p["path"]), python, _interpreter.interpreter_label(probe), "; ".join(verdict["problems"]))
             module.fail_json(**result)
     module.exit_json(**result)
 

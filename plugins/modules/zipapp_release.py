@@ -304,7 +304,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _exec, _lock, _pex, _plan, _shiv, _systemd, _units
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
-from ansible_collections.containerless.zipapp.plugins.module_utils import _zipapp_info
+from ansible_collections.containerless.zipapp.plugins.module_utils import _archive, _compatibility, _interpreter
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     DOWNLOAD_OPTIONS,
     ArtifactError,
@@ -425,16 +425,16 @@ class Release(object):
             return {"kind": record["kind"], "build_id": record.get("build_id") or record.get("shiv_build_id"),
                     "includes_tools": record.get("includes_tools", True)}
         try:
-            info = _zipapp_info.inspect_archive(pyz)
-        except _zipapp_info.ZipappInfoError as e:
+            info = _archive.inspect_archive(pyz)
+        except _archive.ZipappInfoError as e:
             self.fail(str(e))
-        rc, out, err = self.module.run_command(_zipapp_info.probe_command(python))
+        rc, out, err = self.module.run_command(_interpreter.probe_command(python))
         if rc != 0:
             self.fail("zipapp_python=%s does not run (rc=%d): %s; nothing live was changed"
                       % (python, rc, (err or out).strip()[-500:]))
-        probe = _zipapp_info.parse_probe(out)
-        verdict = _zipapp_info.check(info, probe)
-        self.result["interpreter"] = label = _zipapp_info.interpreter_label(probe)
+        probe = _interpreter.parse_probe(out)
+        verdict = _compatibility.check(info, probe)
+        self.result["interpreter"] = label = _interpreter.interpreter_label(probe)
         if not verdict["compatible"]:
             self.fail("%s cannot run on %s (%s): %s; nothing live was changed"
                       % (os.path.basename(pyz), python, label, "; ".join(verdict["problems"])),

@@ -1,4 +1,4 @@
-"""_zipapp_info: archives (shiv, pex, zipapp), interpreter tags from real probes, Requires-Python, the check."""
+"""zipapp_info's module_utils (_archive, _interpreter, _tags, _specifiers, _compatibility): archives (shiv, pex, zipapp), interpreter tags from real probes, Requires-Python, the check."""
 
 import ast
 import json
@@ -11,7 +11,13 @@ import zipfile
 
 import pytest
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _zipapp_info as zi
+from ansible_collections.containerless.zipapp.plugins.module_utils import (
+    _archive,
+    _compatibility,
+    _interpreter,
+    _specifiers,
+    _tags,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
@@ -62,7 +68,7 @@ def make_shiv(path, dists, shebang=b"#!/usr/bin/env python3\n", extra=None, buil
             if tags is not None:
                 zf.writestr(info + "WHEEL", wheel_file(*tags))
             for rel in files:
-                zf.writestr("site-packages/" + rel, b"\x7fELF" if zi.is_compiled(rel) else b"x = 1\n")
+                zf.writestr("site-packages/" + rel, b"\x7fELF" if _tags.is_compiled(rel) else b"x = 1\n")
             if record:
                 listed = files + [info[len("site-packages/"):] + f for f in ("METADATA", "RECORD")]
                 zf.writestr(info + "RECORD", "".join("%s,,\n" % rel for rel in listed))
@@ -104,7 +110,7 @@ def make_pex(path, wheels, constraints=(), installed=True, pex_hash="ph", code_h
 
 
 def test_inspect_shiv_reports_tags_and_requires_python(tmp_path):
-    info = zi.inspect_archive(make_shiv(tmp_path / "demo.pyz", [ORJSON, DJANGO]))
+    info = _archive.inspect_archive(make_shiv(tmp_path / "demo.pyz", [ORJSON, DJANGO]))
     assert (info["kind"], info["build_id"], info["entry_point"], info["shebang"]) == \
         ("shiv", "b1d", "demoapp.__main__:main", "/usr/bin/env python3")
     assert info["interpreter_constraints"] == []
@@ -116,7 +122,7 @@ def test_inspect_shiv_reports_tags_and_requires_python(tmp_path):
 
 
 def test_inspect_shiv_without_shebang(tmp_path):
-    info = zi.inspect_archive(make_shiv(tmp_path / "demo.pyz", [DJANGO], shebang=None))
+    info = _archive.inspect_archive(make_shiv(tmp_path / "demo.pyz", [DJANGO], shebang=None))
     assert info["kind"] == "shiv" and info["shebang"] is None
     assert [d["name"] for d in info["distributions"]] == ["Django"]
 
@@ -125,7 +131,7 @@ def test_a_distribution_without_wheel_is_pure_only_without_compiled_files(tmp_pa
     pure = ("purelib", "1.0", None, None, ["purelib/__init__.py"], True)
     native = ("native", "2.0", None, None, ["native/__init__.py", "native/_speedups.cpython-311-x86_64-linux-gnu.so"],
               True)
-    info = zi.inspect_archive(make_shiv(tmp_path / "a.pyz", [pure, native, ORJSON]))
+    info = _archive.inspect_archive(make_shiv(tmp_path / "a.pyz", [pure, native, ORJSON]))
     by_name = dict((d["name"], d) for d in info["distributions"])
     assert by_name["purelib"]["tags"] == ["py3-none-any"] and by_name["purelib"]["assumed_pure"]
     assert by_name["native"]["tags"] is None
@@ -134,11 +140,11 @@ def test_a_distribution_without_wheel_is_pure_only_without_compiled_files(tmp_pa
     assert by_name["orjson"]["tags"]
     # without RECORD: the compiled files no RECORD claims count against it
     norecord = ("norecord", "1.0", None, None, ["nr/__init__.py", "nr/_c.abi3.so"], False)
-    info = zi.inspect_archive(make_shiv(tmp_path / "b.pyz", [norecord, ORJSON]))
+    info = _archive.inspect_archive(make_shiv(tmp_path / "b.pyz", [norecord, ORJSON]))
     nr = [d for d in info["distributions"] if d["name"] == "norecord"][0]
     assert nr["tags"] is None and "nr/_c.abi3.so" in nr["tags_unknown"]
     puresdist = ("puresdist", "1.0", None, None, ["ps/__init__.py"], False)
-    info = zi.inspect_archive(make_shiv(tmp_path / "c.pyz", [puresdist, ORJSON]))
+    info = _archive.inspect_archive(make_shiv(tmp_path / "c.pyz", [puresdist, ORJSON]))
     assert [d["tags"] for d in info["distributions"] if d["name"] == "puresdist"] == [["py3-none-any"]]
 
 
@@ -148,7 +154,7 @@ def test_inspect_pex(tmp_path, installed):
               "multi-1.0-1build-cp311.cp312-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"]
     path = make_pex(tmp_path / "app.pex", wheels, constraints=["CPython<3.14,>=3.9"], installed=installed,
                     requires={wheels[0]: ">=3.9"})
-    info = zi.inspect_archive(path)
+    info = _archive.inspect_archive(path)
     assert (info["kind"], info["build_id"], info["entry_point"], info["shebang"]) == \
         ("pex", "ph", "app:main", "/usr/bin/env python3.11")
     assert info["interpreter_constraints"] == ["CPython<3.14,>=3.9"]
@@ -159,7 +165,7 @@ def test_inspect_pex(tmp_path, installed):
         "cp311-abi3-manylinux_2_17_x86_64", "cp311-abi3-manylinux2014_x86_64",
         "cp312-abi3-manylinux_2_17_x86_64", "cp312-abi3-manylinux2014_x86_64"])
     # code_hash when there is no pex_hash
-    assert zi.inspect_archive(make_pex(tmp_path / "b.pex", [], pex_hash=None))["build_id"] == "ch"
+    assert _archive.inspect_archive(make_pex(tmp_path / "b.pex", [], pex_hash=None))["build_id"] == "ch"
 
 
 def test_inspect_plain_zipapp_and_garbage(tmp_path):
@@ -168,31 +174,31 @@ def test_inspect_plain_zipapp_and_garbage(tmp_path):
         zf.writestr("__main__.py", "print(1)")
         zf.writestr("six-1.16.0.dist-info/METADATA", metadata("six", "1.16.0"))
         zf.writestr("six-1.16.0.dist-info/WHEEL", wheel_file("py2-none-any", "py3-none-any"))
-    info = zi.inspect_archive(str(plain))
+    info = _archive.inspect_archive(str(plain))
     assert (info["kind"], info["entry_point"], info["build_id"]) == ("zipapp", "__main__.py", None)
     assert info["distributions"][0]["tags"] == ["py2-none-any", "py3-none-any"]
     junk = tmp_path / "junk.pyz"
     junk.write_bytes(b"#!/usr/bin/python3\nnot a zip")
-    with pytest.raises(zi.ZipappInfoError, match="not a zip application"):
-        zi.inspect_archive(str(junk))
+    with pytest.raises(_archive.ZipappInfoError, match="not a zip application"):
+        _archive.inspect_archive(str(junk))
     empty = tmp_path / "empty.pyz"
     zipfile.ZipFile(str(empty), "w").close()
-    with pytest.raises(zi.ZipappInfoError, match="not a runnable zipapp"):
-        zi.inspect_archive(str(empty))
+    with pytest.raises(_archive.ZipappInfoError, match="not a runnable zipapp"):
+        _archive.inspect_archive(str(empty))
 
 
 def test_tags_expand_and_compress():
-    assert zi.expand_tag("cp311.cp312-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64") == [
+    assert _tags.expand_tag("cp311.cp312-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64") == [
         "cp311-abi3-manylinux_2_17_x86_64", "cp311-abi3-manylinux2014_x86_64",
         "cp312-abi3-manylinux_2_17_x86_64", "cp312-abi3-manylinux2014_x86_64"]
-    assert zi.expand_tag("py2.py3-none-any") == ["py2-none-any", "py3-none-any"]
+    assert _tags.expand_tag("py2.py3-none-any") == ["py2-none-any", "py3-none-any"]
     for bad in ("py3-none", "py3--any", "py3.-none-any"):
         with pytest.raises(ValueError):
-            zi.expand_tag(bad)
-    assert zi.parse_wheel_filename("foo_bar-1.0-2-py3-none-any.whl") == ("foo_bar", "1.0", ["py3-none-any"])
+            _tags.expand_tag(bad)
+    assert _tags.parse_wheel_filename("foo_bar-1.0-2-py3-none-any.whl") == ("foo_bar", "1.0", ["py3-none-any"])
     with pytest.raises(ValueError):
-        zi.parse_wheel_filename("foo-1.0.tar.gz")
-    assert zi.compress_tags(zi.expand_tag(ORJSON_TAG)) == [ORJSON_TAG]
+        _tags.parse_wheel_filename("foo-1.0.tar.gz")
+    assert _tags.compress_tags(_tags.expand_tag(ORJSON_TAG)) == [ORJSON_TAG]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -200,7 +206,7 @@ def test_tags_expand_and_compress():
 # ----------------------------------------------------------------------------------------------------
 
 def run_probe(python):
-    return zi.parse_probe(subprocess.check_output(zi.probe_command(python)))
+    return _interpreter.parse_probe(subprocess.check_output(_interpreter.probe_command(python)))
 
 
 def machine_python3():
@@ -231,7 +237,7 @@ def test_the_probe_of_the_machines_python3(probe):
     major, minor = probe["version_info"][:2]
     v, next1, next2 = "%d%d" % (major, minor), "%d%d" % (major, minor + 1), "%d%d" % (major, minor + 2)
     arch = probe["machine"]
-    tags = set(zi.supported_tags(probe))
+    tags = set(_tags.supported_tags(probe))
     assert "py3-none-any" in tags and "py2.py3-none-any" not in tags
     assert "cp%s-cp%s-linux_%s" % (v, v, arch) in tags
     assert "cp38-abi3-linux_%s" % arch in tags
@@ -241,7 +247,7 @@ def test_the_probe_of_the_machines_python3(probe):
     if probe["libc"]["name"] == "glibc":
         assert "cp%s-cp%s-manylinux_2_17_%s" % (v, v, arch) in tags
         assert "cp%s-cp%s-musllinux_1_1_%s" % (v, v, arch) not in tags
-    assert zi.describe_interpreter(probe)["tag_count"] == len(tags)
+    assert _interpreter.describe_interpreter(probe)["tag_count"] == len(tags)
 
 
 @pytest.mark.skipif(not (sys.platform.startswith("linux") and platform.machine() == "x86_64"),
@@ -249,7 +255,7 @@ def test_the_probe_of_the_machines_python3(probe):
 def test_python311_on_x86_64_glibc_supports_exactly_the_expected_tags(probe):
     if probe["version_info"][:2] != [3, 11] or (probe["libc"] or {}).get("name") != "glibc":
         pytest.skip("the machine's python3 is not CPython 3.11 on glibc")
-    tags = zi.supported_tags(probe)
+    tags = _tags.supported_tags(probe)
     for tag in ("cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-manylinux2014_x86_64",
                 "cp38-abi3-manylinux2014_x86_64", "cp311-abi3-manylinux1_x86_64", "py3-none-any",
                 "py311-none-any", "cp311-none-any", "py30-none-manylinux_2_5_x86_64"):
@@ -263,11 +269,11 @@ def test_python311_on_x86_64_glibc_supports_exactly_the_expected_tags(probe):
 
 
 def test_recorded_debian13_probe():
-    tags = zi.supported_tags(PROBE_DEBIAN13)
+    tags = _tags.supported_tags(PROBE_DEBIAN13)
     assert "cp313-cp313-manylinux_2_41_x86_64" in tags and "cp313-cp313-manylinux_2_42_x86_64" not in tags
     assert "cp38-abi3-manylinux2014_x86_64" in tags and "cp311-cp311-manylinux_2_17_x86_64" not in tags
-    assert zi.describe_interpreter(PROBE_DEBIAN13)["libc"] == "glibc 2.41"
-    assert zi.interpreter_label(PROBE_DEBIAN13) == "CPython 3.13.5"
+    assert _interpreter.describe_interpreter(PROBE_DEBIAN13)["libc"] == "glibc 2.41"
+    assert _interpreter.interpreter_label(PROBE_DEBIAN13) == "CPython 3.13.5"
 
 
 def synthetic(**kw):
@@ -280,75 +286,76 @@ def test_musl_aarch64_has_musllinux_and_no_manylinux():
     probe = synthetic(sysconfig_platform="linux-aarch64", machine="aarch64", libc={"name": "musl", "version": "1.2.5"},
                       elf={"bits": 64, "endian": "little", "machine": 183, "flags": 0,
                            "interpreter": "/lib/ld-musl-aarch64.so.1"})
-    assert zi.platform_tags(probe) == ["linux_aarch64"] + ["musllinux_1_%d_aarch64" % m for m in (2, 1, 0)]
-    tags = zi.supported_tags(probe)
+    assert _tags.platform_tags(probe) == ["linux_aarch64"] + ["musllinux_1_%d_aarch64" % m for m in (2, 1, 0)]
+    tags = _tags.supported_tags(probe)
     assert "cp313-cp313-musllinux_1_2_aarch64" in tags and "cp313-cp313-manylinux_2_17_aarch64" not in tags
 
 
 def test_glibc_floors_and_legacy_aliases():
-    old = zi.platform_tags(synthetic(libc={"name": "glibc", "version": "2.12"}))
+    old = _tags.platform_tags(synthetic(libc={"name": "glibc", "version": "2.12"}))
     assert old == ["linux_x86_64", "manylinux_2_12_x86_64", "manylinux2010_x86_64"] + \
         ["manylinux_2_%d_x86_64" % m for m in (11, 10, 9, 8, 7, 6, 5)] + ["manylinux1_x86_64"]
-    arm = zi.platform_tags(synthetic(sysconfig_platform="linux-aarch64", libc={"name": "glibc", "version": "2.17"}))
+    arm = _tags.platform_tags(synthetic(sysconfig_platform="linux-aarch64", libc={"name": "glibc", "version": "2.17"}))
     assert arm == ["linux_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"]
-    assert zi.platform_tags(synthetic(libc=None)) == ["linux_x86_64"]
+    assert _tags.platform_tags(synthetic(libc=None)) == ["linux_x86_64"]
 
 
 def test_32bit_interpreters():
     i686 = synthetic(pointer_size=4, elf={"bits": 32, "endian": "little", "machine": 3, "flags": 0})
-    assert zi.platform_tags(i686)[:2] == ["linux_i686", "manylinux_2_41_i686"]
+    assert _tags.platform_tags(i686)[:2] == ["linux_i686", "manylinux_2_41_i686"]
     # a 32-bit ARM userland on a 64-bit kernel: armv8l and armv7l, manylinux only with hard float
     armhf = synthetic(sysconfig_platform="linux-aarch64", pointer_size=4,
                       elf={"bits": 32, "endian": "little", "machine": 40, "flags": 0x05000400})
-    plats = zi.platform_tags(armhf)
+    plats = _tags.platform_tags(armhf)
     assert plats[:2] == ["linux_armv8l", "linux_armv7l"]
     assert "manylinux_2_17_armv7l" in plats and "manylinux2014_armv8l" in plats
     softfloat = dict(armhf, elf=dict(armhf["elf"], flags=0x05000000))
-    assert zi.platform_tags(softfloat) == ["linux_armv8l", "linux_armv7l"]
+    assert _tags.platform_tags(softfloat) == ["linux_armv8l", "linux_armv7l"]
 
 
 def test_pypy_free_threaded_debug_and_old_cpython_abis():
     pypy = synthetic(implementation="pypy", version_info=[3, 10, 14, "final", 0], version="3.10.14",
                      py_version_nodot="310", ext_suffix=".pypy310-pp73-x86_64-linux-gnu.so")
-    tags = zi.supported_tags(pypy)
+    tags = _tags.supported_tags(pypy)
     assert tags[0] == "pp310-pypy310_pp73-linux_x86_64"
     assert "pp310-pypy310_pp73-manylinux_2_17_x86_64" in tags and "pp310-none-manylinux2014_x86_64" in tags
     assert "pp3-none-any" in tags and "py310-none-any" in tags
     assert not [t for t in tags if t.startswith("cp") or "-abi3-" in t]
 
-    ft = zi.supported_tags(synthetic(gil_disabled=1))
+    ft = _tags.supported_tags(synthetic(gil_disabled=1))
     assert ft[0] == "cp313-cp313t-linux_x86_64"
     assert "cp313-abi3t-manylinux_2_17_x86_64" in ft and "cp39-abi3t-manylinux_2_17_x86_64" in ft
     assert not [t for t in ft if "-abi3-" in t or "-cp313-" in t]
 
-    debug = zi.supported_tags(synthetic(py_debug=1))
+    debug = _tags.supported_tags(synthetic(py_debug=1))
     assert "cp313-cp313d-manylinux_2_17_x86_64" in debug and "cp313-cp313-manylinux_2_17_x86_64" in debug
 
-    py37 = zi.supported_tags(synthetic(version_info=[3, 7, 3, "final", 0], py_version_nodot="37"))
+    py37 = _tags.supported_tags(synthetic(version_info=[3, 7, 3, "final", 0], py_version_nodot="37"))
     assert "cp37-cp37m-manylinux1_x86_64" in py37 and "cp37-cp37-manylinux1_x86_64" not in py37
 
 
 def test_other_platforms_know_only_their_own_tag():
     mac = synthetic(platform="darwin", sysconfig_platform="macosx-11.0-arm64", libc=None, elf=None)
-    tags = zi.supported_tags(mac)
+    tags = _tags.supported_tags(mac)
     assert tags[0] == "cp313-cp313-macosx_11_0_arm64" and "py3-none-any" in tags
 
 
 def test_parse_probe_refuses_garbage():
-    with pytest.raises(zi.ZipappInfoError, match="no usable answer"):
-        zi.parse_probe("Traceback ...")
-    with pytest.raises(zi.ZipappInfoError):
-        zi.parse_probe(json.dumps({"implementation": "cpython"}))
+    with pytest.raises(_archive.ZipappInfoError, match="no usable answer"):
+        _interpreter.parse_probe("Traceback ...")
+    with pytest.raises(_archive.ZipappInfoError):
+        _interpreter.parse_probe(json.dumps({"implementation": "cpython"}))
 
 
 def test_probe_and_module_code_parse_as_python36():
-    sources = [zi.INTERPRETER_PROBE_CODE]
-    for rel in ("plugins/module_utils/_zipapp_info.py", "plugins/modules/zipapp_info.py"):
+    sources = [_interpreter.INTERPRETER_PROBE_CODE]
+    rels = ["plugins/module_utils/%s.py" % m for m in ("_archive", "_compatibility", "_interpreter", "_specifiers", "_tags")]
+    for rel in rels + ["plugins/modules/zipapp_info.py"]:
         with open(os.path.join(ROOT, rel)) as f:
             sources.append(f.read())
     for source in sources:
         ast.parse(source, feature_version=(3, 6))
-    assert zi.interpreter_probe_code is zi.INTERPRETER_PROBE_CODE
+    assert _interpreter.interpreter_probe_code is _interpreter.INTERPRETER_PROBE_CODE
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -373,15 +380,15 @@ SPEC_CASES = [
 
 @pytest.mark.parametrize("spec,version,expected", SPEC_CASES)
 def test_requires_python(spec, version, expected):
-    assert zi.requires_python_ok(spec, version) is expected
-    assert zi.requires_python_ok(spec, tuple(int(v) for v in version.split("."))) is expected
+    assert _specifiers.requires_python_ok(spec, version) is expected
+    assert _specifiers.requires_python_ok(spec, tuple(int(v) for v in version.split("."))) is expected
 
 
 @pytest.mark.parametrize("spec", [">=3.6.*", "=>3.6", "3.6", ">=", "~=3", ">=3.6,", ">=foo", "<3.11+local",
                                   ">=3.6 <4", "~=3.9.*", "python>=3.8"])
 def test_unparseable_requires_python_is_an_error(spec):
-    with pytest.raises(zi.SpecifierError):
-        zi.requires_python_ok(spec, "3.11.7")
+    with pytest.raises(_specifiers.SpecifierError):
+        _specifiers.requires_python_ok(spec, "3.11.7")
 
 
 def test_requires_python_agrees_with_packaging():
@@ -392,7 +399,7 @@ def test_requires_python_agrees_with_packaging():
         spec = case[0]
         for version in versions:
             expected = specifiers.SpecifierSet(spec).contains(version, prereleases=True)
-            assert zi.requires_python_ok(spec, version) is expected, (spec, version)
+            assert _specifiers.requires_python_ok(spec, version) is expected, (spec, version)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -403,12 +410,12 @@ def test_requires_python_agrees_with_packaging():
 def orjson_pyz(tmp_path):
     abi3 = ("cryptography", "44.0.0", ["cp39-abi3-manylinux_2_28_x86_64"], ">=3.7",
             ["cryptography/__init__.py", "cryptography/hazmat/bindings/_rust.abi3.so"], True)
-    return zi.inspect_archive(make_shiv(tmp_path / "demoapp-1.1.0-orjson.pyz", [ORJSON, DJANGO, abi3]))
+    return _archive.inspect_archive(make_shiv(tmp_path / "demoapp-1.1.0-orjson.pyz", [ORJSON, DJANGO, abi3]))
 
 
 def test_check_compatible_with_the_build_python(orjson_pyz):
     p311 = fake_probe(PROBE_DEBIAN13, "3.11.2")
-    result = zi.check(orjson_pyz, p311)
+    result = _compatibility.check(orjson_pyz, p311)
     assert result["compatible"] and result["problems"] == []
     tags = dict((d["name"], d["tag"]) for d in result["distributions"])
     assert tags == {"orjson": "cp311-cp311-manylinux_2_17_x86_64", "Django": "py3-none-any",
@@ -416,7 +423,7 @@ def test_check_compatible_with_the_build_python(orjson_pyz):
 
 
 def test_check_names_orjson_on_313(orjson_pyz):
-    result = zi.check(orjson_pyz, PROBE_DEBIAN13)
+    result = _compatibility.check(orjson_pyz, PROBE_DEBIAN13)
     assert not result["compatible"]
     assert result["problems"] == [
         "orjson 3.10.18 has only cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64 wheels, none of which "
@@ -431,8 +438,8 @@ def test_check_requires_python_and_unknown_tags(tmp_path):
     odd = ("oddlib", "1.0", ["py3-none-any"], ">=3.6.*", ["oddlib/__init__.py"], True)
     native = ("native", "2.0", None, None, ["native/_c.cpython-311-x86_64-linux-gnu.so"], True)
     musl = ("muslonly", "1.0", ["cp311-cp311-musllinux_1_1_x86_64"], None, ["muslonly/__init__.py"], True)
-    info = zi.inspect_archive(make_shiv(tmp_path / "x.pyz", [new, odd, native, musl]))
-    result = zi.check(info, fake_probe(PROBE_DEBIAN13, "3.11.7"))
+    info = _archive.inspect_archive(make_shiv(tmp_path / "x.pyz", [new, odd, native, musl]))
+    result = _compatibility.check(info, fake_probe(PROBE_DEBIAN13, "3.11.7"))
     assert not result["compatible"]
     problems = result["problems"]
     assert len(problems) == 4
@@ -448,16 +455,16 @@ def test_check_pex_any_wheel_of_a_project_fits_and_constraints(tmp_path):
     wheels = ["orjson-3.10.18-%s.whl" % ORJSON_TAG,
               "orjson-3.10.18-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
               "six-1.16.0-py2.py3-none-any.whl"]
-    info = zi.inspect_archive(make_pex(tmp_path / "app.pex", wheels, constraints=["CPython>=3.9,<3.14"]))
+    info = _archive.inspect_archive(make_pex(tmp_path / "app.pex", wheels, constraints=["CPython>=3.9,<3.14"]))
     for version in ("3.11.2", "3.13.5"):
-        result = zi.check(info, fake_probe(PROBE_DEBIAN13, version))
+        result = _compatibility.check(info, fake_probe(PROBE_DEBIAN13, version))
         assert result["compatible"], result
         assert [d["name"] for d in result["distributions"]] == ["orjson", "six"]
-    result = zi.check(info, fake_probe(PROBE_DEBIAN13, "3.14.0"))
+    result = _compatibility.check(info, fake_probe(PROBE_DEBIAN13, "3.14.0"))
     assert result["problems"][0] == "the pex's interpreter constraints CPython>=3.9,<3.14 exclude CPython 3.14.0"
     assert result["problems"][1].startswith("orjson 3.10.18 has only cp311-cp311-manylinux_2_17_x86_64."
                                             "manylinux2014_x86_64, cp313-cp313-manylinux_2_17_x86_64.")
-    pypy = zi.check(zi.inspect_archive(make_pex(tmp_path / "b.pex", [], constraints=["CPython==3.13.*", "PyPy>=3.10"])),
+    pypy = _compatibility.check(_archive.inspect_archive(make_pex(tmp_path / "b.pex", [], constraints=["CPython==3.13.*", "PyPy>=3.10"])),
                     synthetic(implementation="pypy", version_info=[3, 10, 14, "final", 0],
                               ext_suffix=".pypy310-pp73-x86_64-linux-gnu.so"))
     assert pypy["compatible"]
@@ -470,7 +477,7 @@ def test_check_pex_any_wheel_of_a_project_fits_and_constraints(tmp_path):
 def test_supported_tags_match_packaging_sys_tags():
     tags_mod = pytest.importorskip("packaging.tags")
     probe = run_probe(sys.executable)
-    ours = zi.supported_tags(probe)
+    ours = _tags.supported_tags(probe)
     theirs = [str(t) for t in tags_mod.sys_tags()]
     assert set(ours) == set(theirs)
     assert len(ours) == len(theirs)
@@ -483,26 +490,26 @@ def test_supported_tags_match_packaging_sys_tags():
 def test_cpython_composition_matches_packaging(probe_kw):
     tags_mod = pytest.importorskip("packaging.tags")
     probe = synthetic(**probe_kw)
-    platforms = zi.platform_tags(probe)
+    platforms = _tags.platform_tags(probe)
     version = tuple(probe["version_info"][:2])
-    abis = zi._cpython_abis(probe)
+    abis = _tags._cpython_abis(probe)
     theirs = list(tags_mod.cpython_tags(version, abis, platforms)) + \
         list(tags_mod.compatible_tags(version, "cp" + probe["py_version_nodot"], platforms))
-    assert zi.supported_tags(probe) == [str(t) for t in theirs]
+    assert _tags.supported_tags(probe) == [str(t) for t in theirs]
 
 
 @pytest.mark.skipif(not os.environ.get("ZIPAPP_ORJSON_PYZ"),
                     reason="set ZIPAPP_ORJSON_PYZ to a pyz built by WITH_ORJSON=1 examples/build.sh")
 def test_real_orjson_build():
-    info = zi.inspect_archive(os.environ["ZIPAPP_ORJSON_PYZ"])
+    info = _archive.inspect_archive(os.environ["ZIPAPP_ORJSON_PYZ"])
     assert info["kind"] == "shiv" and info["entry_point"] == "demoapp._features:main"
     orjson = [d for d in info["distributions"] if d["name"] == "orjson"][0]
     probe = run_probe(os.environ.get("ZIPAPP_ORJSON_PYTHON", "/usr/bin/python3.11"))
     v = "%d%d" % tuple(probe["version_info"][:2])
     assert orjson["tags"][0].startswith("cp%s-cp%s-" % (v, v))
-    result = zi.check(info, probe)
+    result = _compatibility.check(info, probe)
     assert result["compatible"] and result["problems"] == []
     other = fake_probe(probe, "3.13.5" if v != "313" else "3.11.2")
-    result = zi.check(info, other)
+    result = _compatibility.check(info, other)
     assert not result["compatible"]
     assert len(result["problems"]) == 1 and result["problems"][0].startswith("orjson 3.10.18 has only cp%s-" % v)
