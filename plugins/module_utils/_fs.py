@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) containerless.zipapp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Durable renames: the one fsync of a directory every atomic write and swap ends with.
+"""Files: the one fsync of a directory every atomic write and swap ends with, and readable trees.
 
 This is a private module_utils file: its interface may change without notice.
 """
@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import stat
 
 
 def fsync_dir(path):
@@ -25,3 +26,22 @@ def fsync_dir(path):
         pass
     finally:
         os.close(fd)
+
+
+def make_readable(top):
+    """Give everything under ``top`` (and ``top``) world read, and world execute where it matters."""
+    changed = 0
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in [dirpath] + [os.path.join(dirpath, f) for f in filenames]:
+            st = os.lstat(name)
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            mode = stat.S_IMODE(st.st_mode)
+            want = mode | 0o644
+            if stat.S_ISDIR(st.st_mode) or mode & 0o100:
+                want |= 0o755
+            want &= ~0o022
+            if want != mode:
+                os.chmod(name, want)
+                changed += 1
+    return changed

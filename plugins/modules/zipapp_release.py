@@ -302,9 +302,21 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _exec, _lock, _pex, _plan, _shiv, _systemd, _units
+from ansible_collections.containerless.zipapp.plugins.module_utils import (
+    _archive,
+    _compatibility,
+    _exec,
+    _fs,
+    _interpreter,
+    _lock,
+    _pex,
+    _plan,
+    _pyc,
+    _shiv,
+    _systemd,
+    _units,
+)
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
-from ansible_collections.containerless.zipapp.plugins.module_utils import _archive, _compatibility, _interpreter
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     DOWNLOAD_OPTIONS,
     ArtifactError,
@@ -452,7 +464,7 @@ class Release(object):
         if self.check:
             return dict(shiv, extracted=True), True
         makedirs(lay.shiv, 0o755)
-        compiler = _shiv.Compiler(self.p["python"])
+        compiler = _pyc.Compiler(self.p["python"])
         t0 = time.time()
         try:
             if os.path.isdir(os.path.join(cache, _shiv.PREFIX)):  # extracted, its compilation cut short
@@ -501,7 +513,7 @@ class Release(object):
             shutil.rmtree(venv, ignore_errors=True)
             self.fail("building the venv of the pex %s with %s failed (rc=%d): %s; nothing live was changed"
                       % (lay.pyz(self.version), python, rc, (err or out).strip()[-2000:]))
-        _shiv.make_readable(venv)
+        _fs.make_readable(venv)
         rel.write_file(marker, json.dumps({"python": python, "seconds": result["venv_seconds"]}) + "\n", 0o644)
         return result, True
 

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _pex, _shiv
+from ansible_collections.containerless.zipapp.plugins.module_utils import _fs, _pex, _pyc, _shiv
 
 
 def make_shiv(path, files=None, build_id="abc123"):
@@ -116,12 +116,12 @@ def test_compile_makes_unchecked_hash_pycs_for_what_has_none(tmp_path):
     (sp / "pkg" / "a.py").write_text("A = 1\n")
     (sp / "pkg" / "b.py").write_text("B = 1\n")
     (sp / "pkg" / "bad.py").write_text("def (\n")
-    out = subprocess.run(_shiv.compile_command(sys.executable, str(sp)), input="", capture_output=True, text=True,
+    out = subprocess.run(_pyc.compile_command(sys.executable, str(sp)), input="", capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout) == {"compiled": 2, "failed": 1}
     pyc = next((sp / "pkg" / "__pycache__").glob("a.*.pyc")).read_bytes()
     assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, unchecked
-    out = subprocess.run(_shiv.compile_command(sys.executable, str(sp)), input="", capture_output=True, text=True,
+    out = subprocess.run(_pyc.compile_command(sys.executable, str(sp)), input="", capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout) == {"compiled": 0, "failed": 1}  # only the one that cannot compile is left
 
@@ -131,14 +131,14 @@ def test_the_cache_is_compiled_while_it_is_extracted_with_its_final_paths(tmp_pa
     os.makedirs(str(shiv_root))
     old = make_shiv(tmp_path / "old.pyz", {"lib/same.py": "A = 1\n", "lib/data.txt": "x"}, "old")
     old_cache = _shiv.cache_dir(str(shiv_root), old, "old")
-    compiler = _shiv.Compiler(sys.executable)
+    compiler = _pyc.Compiler(sys.executable)
     _shiv.extract(old, old_cache, compiler=compiler)
     assert compiler.result == {"compiled": 1, "failed": 0}
     pyc = next(iter((shiv_root / os.path.basename(old_cache) / "site-packages" / "lib" / "__pycache__").glob("*.pyc")))
     assert os.path.join(old_cache, "site-packages", "lib", "same.py").encode() in pyc.read_bytes()  # not .tmp
     new = make_shiv(tmp_path / "new.pyz", {"lib/same.py": "A = 1\n", "lib/new.py": "B = 1\n"}, "new")
     new_cache = _shiv.cache_dir(str(shiv_root), new, "new")
-    compiler = _shiv.Compiler(sys.executable)
+    compiler = _pyc.Compiler(sys.executable)
     counts = _shiv.extract(new, new_cache, old, old_cache, compiler=compiler)
     assert counts == {"written": 1, "linked": 1, "pyc_linked": 1, "shared": 0, "stored": 0}
     assert compiler.result == {"compiled": 1, "failed": 0}  # only the new file
@@ -148,7 +148,7 @@ def test_a_compiler_that_cannot_run_fails_the_extraction_and_leaves_nothing(tmp_
     pyz = make_shiv(tmp_path / "demo.pyz")
     cache = str(tmp_path / "demo.pyz_abc123")
     with pytest.raises(RuntimeError, match="compiling .* with /bin/false failed"):
-        _shiv.extract(pyz, cache, compiler=_shiv.Compiler("/bin/false"))
+        _shiv.extract(pyz, cache, compiler=_pyc.Compiler("/bin/false"))
     assert not os.path.exists(cache) and not os.path.exists(cache + ".tmp")
 
 
@@ -160,7 +160,7 @@ def test_make_readable_fixes_a_umask_077_tree(tmp_path):
     (top / "lib.txt").write_text("y")
     os.chmod(str(top / "lib.txt"), 0o600)
     os.chmod(str(top / "bin"), 0o700)
-    assert _shiv.make_readable(str(top)) == 3
+    assert _fs.make_readable(str(top)) == 3
     assert stat.S_IMODE(os.stat(str(top / "bin" / "python")).st_mode) == 0o755
     assert stat.S_IMODE(os.stat(str(top / "lib.txt")).st_mode) == 0o644
 
@@ -187,7 +187,7 @@ def test_a_big_unchanged_directory_is_shared_through_the_store_with_its_pycs(tmp
     os.makedirs(str(shiv_root))
     old = make_shiv(tmp_path / "old.pyz", dict(big("django"), **{"app/__init__.py": "v = 1\n"}), "old")
     old_cache = _shiv.cache_dir(str(shiv_root), old, "old")
-    counts = _shiv.extract(old, old_cache, compiler=_shiv.Compiler(sys.executable))
+    counts = _shiv.extract(old, old_cache, compiler=_pyc.Compiler(sys.executable))
     assert counts["stored"] == 1 and counts["written"] == 26 and counts["shared"] == 0
     link = os.path.join(old_cache, "site-packages", "django")
     assert os.path.islink(link) and os.readlink(link).startswith(os.path.join("..", "..", ".shared", "django-"))
@@ -195,7 +195,7 @@ def test_a_big_unchanged_directory_is_shared_through_the_store_with_its_pycs(tmp
     assert os.path.isdir(os.path.join(old_cache, "site-packages", "app"))  # a small one lives in the cache
     new = make_shiv(tmp_path / "new.pyz", dict(big("django"), **{"app/__init__.py": "v = 2\n"}), "new")
     new_cache = _shiv.cache_dir(str(shiv_root), new, "new")
-    compiler = _shiv.Compiler(sys.executable)
+    compiler = _pyc.Compiler(sys.executable)
     counts = _shiv.extract(new, new_cache, old, old_cache, compiler=compiler)
     assert counts == {"written": 1, "linked": 0, "pyc_linked": 0, "shared": 1, "stored": 0}
     assert compiler.result == {"compiled": 1, "failed": 0}
@@ -203,7 +203,7 @@ def test_a_big_unchanged_directory_is_shared_through_the_store_with_its_pycs(tmp
     # a Django that changed gets an entry of its own, linking the files that did not change
     newer = make_shiv(tmp_path / "newer.pyz", dict(big("django", 26), **{"app/__init__.py": "v = 2\n"}), "newer")
     newer_cache = _shiv.cache_dir(str(shiv_root), newer, "newer")
-    counts = _shiv.extract(newer, newer_cache, new, new_cache, compiler=_shiv.Compiler(sys.executable))
+    counts = _shiv.extract(newer, newer_cache, new, new_cache, compiler=_pyc.Compiler(sys.executable))
     assert counts["stored"] == 1 and counts["written"] == 1  # only django/m25.py is new
     assert counts["linked"] == counts["pyc_linked"] == 26  # the other 25 and app/__init__.py, with their pycs
     assert len(os.listdir(_shiv.store_dir(str(shiv_root)))) == 2
@@ -214,7 +214,7 @@ def test_a_store_directory_is_looked_through_once_per_interpreter(tmp_path):
     os.makedirs(str(shiv_root))
     old = make_shiv(tmp_path / "old.pyz", dict(big("django"), **{"app/__init__.py": "v = 1\n"}), "old")
     old_cache = _shiv.cache_dir(str(shiv_root), old, "old")
-    _shiv.extract(old, old_cache, compiler=_shiv.Compiler(sys.executable))
+    _shiv.extract(old, old_cache, compiler=_pyc.Compiler(sys.executable))
     entry = os.path.realpath(os.path.join(old_cache, "site-packages", "django"))
     marker = os.path.join(entry, ".zipapp-compiled-" + sys.implementation.cache_tag)
     assert os.path.isfile(marker)  # compiled while it was extracted, and marked
@@ -224,7 +224,7 @@ def test_a_store_directory_is_looked_through_once_per_interpreter(tmp_path):
     def release(n):
         pyz = make_shiv(tmp_path / ("r%d.pyz" % n), dict(big("django"), **{"app/__init__.py": "v = %d\n" % n}),
                         "r%d" % n)
-        compiler = _shiv.Compiler(sys.executable)
+        compiler = _pyc.Compiler(sys.executable)
         counts = _shiv.extract(pyz, _shiv.cache_dir(str(shiv_root), pyz, "r%d" % n), compiler=compiler)
         assert counts["shared"] == 1
         return compiler.result
@@ -242,7 +242,7 @@ def test_many_files_compile_in_a_pool_and_all_get_pycs(tmp_path):
     files = dict(big("lib", 80), **big("other", 5))  # more than Compiler's SMALL batch, one shared dir
     pyz = make_shiv(tmp_path / "many.pyz", files, "many")
     cache = _shiv.cache_dir(str(shiv_root), pyz, "many")
-    compiler = _shiv.Compiler(sys.executable)
+    compiler = _pyc.Compiler(sys.executable)
     _shiv.extract(pyz, cache, compiler=compiler)
     assert compiler.result == {"compiled": 85, "failed": 0}
     site = os.path.join(cache, "site-packages")
