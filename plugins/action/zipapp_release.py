@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action for zipapp_release: the deploy lock's owner, and download_on=controller (download once)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible_collections.containerless.zipapp.plugins.plugin_utils._controller_download import (
     ControllerDownloadAction,
 )

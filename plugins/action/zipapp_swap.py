@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action for zipapp_swap: outside a deploy (a rollback, a restart) it takes the deploy lock for this run."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible_collections.containerless.zipapp.plugins.plugin_utils._lock_owner import LockingAction
 
 

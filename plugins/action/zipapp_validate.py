@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action for zipapp_validate: check the role's variables on the controller, before any host changes."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import glob
 import os
 
@@ -48,7 +44,7 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset(("checks",))
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         checks_name = self._task.args.get("checks", "deploy")
         checks = ENTRY_POINT_CHECKS.get(checks_name)

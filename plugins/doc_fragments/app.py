@@ -2,12 +2,8 @@
 # Copyright (c) containerless.zipapp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-
-class ModuleDocFragment(object):
+class ModuleDocFragment:
     # Which app on the host: every module that works on an app's release tree.
     DOCUMENTATION = r"""
 options:

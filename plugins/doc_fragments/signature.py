@@ -2,12 +2,8 @@
 # Copyright (c) containerless.zipapp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-
-class ModuleDocFragment(object):
+class ModuleDocFragment:
     # A signed SHA256SUMS, checked on the controller by the action plugin (docs/trust.md).
     DOCUMENTATION = r"""
 options:

@@ -2,10 +2,6 @@
 # Copyright (c) containerless.zipapp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 ---
 name: status_report
@@ -72,6 +68,6 @@ def status_report(hostvars, hosts, format="table", var="__zipapp_status"):
     return _status.table(_status.rows(results))
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"status_report": status_report}

@@ -222,4 +222,3 @@ def inspect_archive(path):
         raise ZipappInfoError("%s cannot be read: %s" % (path, e))
     info["distributions"].sort(key=lambda d: (canonical_name(d["name"] or ""), d["source"]))
     return info
-

@@ -11,10 +11,6 @@ or mismatching download leaves nothing behind; directories are created and the f
 place only after the sha256 matched.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import errno
 import hashlib
 import os

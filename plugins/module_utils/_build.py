@@ -22,10 +22,6 @@ What makes two builds differ, and what this does about it:
 One build at a time per ``build_dir`` (a lock), since the paths are fixed.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import fcntl
 import os
 import re
@@ -213,7 +209,7 @@ def venv_stamp(python_id, pip_version, shiv_version):
     return "%s pip==%s shiv==%s" % (python_id, pip_version or "bundled", shiv_version)
 
 
-class Lock(object):
+class Lock:
     """One build per build directory (the staging and venv paths are fixed)."""
 
     def __init__(self, path):

@@ -13,10 +13,6 @@ only valid UTF-8.  Keys that are not valid environment names are dropped by syst
 warning, so they are rejected here instead.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 
 ENV_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

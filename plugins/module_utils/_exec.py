@@ -17,10 +17,6 @@ the command gets a terminal (``--pty``) when the caller has one, else the caller
 ``exec`` of NAME's live release; the ``zipapp_exec`` module runs the same script.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 import shlex
 

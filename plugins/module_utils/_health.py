@@ -6,10 +6,6 @@
 This is a private module_utils file: its interface may change without notice.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import socket
 import time
 

@@ -150,6 +150,7 @@ def parse_probe(text):
 
 _DISPLAY_NAMES = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy", "ironpython": "IronPython"}
 
+
 def describe_interpreter(probe, tags=None):
     """A short summary of the probed interpreter."""
     tags = supported_tags(probe) if tags is None else tags
@@ -171,4 +172,3 @@ def interpreter_label(probe):
     """``CPython 3.13.5``."""
     return "%s %s" % (_DISPLAY_NAMES.get(probe["implementation"], probe["implementation"]),
                       probe.get("version") or ".".join(str(v) for v in probe["version_info"][:3]))
-

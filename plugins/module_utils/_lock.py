@@ -19,10 +19,6 @@ Two layers:
 Both live in /run: a reboot ends every deploy, and taking the lock changes nothing under the app.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import errno
 import fcntl
 import json
@@ -48,7 +44,7 @@ class LockError(Exception):
     """The lock is held by someone else (``owner``) and could not be taken in time."""
 
     def __init__(self, msg, owner=None):
-        super(LockError, self).__init__(msg)
+        super().__init__(msg)
         self.owner = owner
 
 
@@ -169,7 +165,7 @@ def release(name, run_id, base=LOCK_DIR):
     return False
 
 
-class StepLock(object):
+class StepLock:
     """``with StepLock(name, timeout):`` -- the flock every changing module holds while it runs."""
 
     def __init__(self, name, timeout=600, base=LOCK_DIR):

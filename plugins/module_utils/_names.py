@@ -7,10 +7,6 @@ This is a private module_utils file: its interface may change without notice.  `
 of a role's variables on the controller and builds on these; the modules import only this small file.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 
 NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")

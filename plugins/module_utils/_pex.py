@@ -10,10 +10,6 @@ interpreter with ``PEX_TOOLS=1 python app.pex venv`` inside the release director
 venv's ``pex`` script, so the app never needs a writable ``PEX_ROOT``.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import hashlib
 import os
 

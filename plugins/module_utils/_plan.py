@@ -22,16 +22,12 @@ Unit names (a contract: users and tests rely on them):
 * timer T: ``<name>-T.timer`` and its one-shot ``<name>-T.service``; ``<name>.socket``; ``<name>.target``.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible_collections.containerless.zipapp.plugins.module_utils import _units
 
 DEFAULT_TIMER_TIMEOUT = 3600
 
 
-class App(object):
+class App:
     """What every unit of the app shares."""
 
     FIELDS = ("name", "app_dir", "description", "secrets", "state_directory", "ip_address_allow", "managed")

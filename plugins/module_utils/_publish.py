@@ -24,10 +24,6 @@ Targets:
   them; needs boto3 (see _s3).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import errno
 import fcntl
 import os
@@ -130,7 +126,7 @@ def split_target(to):
     return "dir", os.path.normpath(to)
 
 
-class DirTarget(object):
+class DirTarget:
     kind = "dir"
 
     def __init__(self, path, mode=0o644, dir_mode=0o755):
@@ -226,7 +222,7 @@ class DirTarget(object):
         fsync_dir(self.path)
 
 
-class HttpTarget(object):
+class HttpTarget:
     kind = "http"
 
     def __init__(self, base, headers=None, timeout=60, validate_certs=True):
@@ -304,7 +300,7 @@ class HttpTarget(object):
                       headers={"Content-Type": "text/plain; charset=utf-8"}).close()
 
 
-class S3Target(object):
+class S3Target:
     kind = "s3"
 
     def __init__(self, bucket, prefix, settings=None, timeout=60, validate_certs=True):

@@ -110,7 +110,7 @@ print(json.dumps({"compiled": sum(results), "failed": len(results) - sum(results
 """
 
 
-class Compiler(object):
+class Compiler:
     """The target interpreter compiling a cache while it is extracted (COMPILE_CODE): ``start(top,
     final_top)``, ``add(path)`` for each .py written under ``top``, then ``finish()``, which waits and fills
     ``result`` (raises RuntimeError when the interpreter failed)."""

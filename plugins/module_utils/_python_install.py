@@ -14,10 +14,6 @@ A failure anywhere removes the temporary directory: the destination either does 
 complete, checked install.  An existing destination is never modified.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import errno
 import os
 import posixpath

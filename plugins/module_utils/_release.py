@@ -20,10 +20,6 @@ Config travels with the release: a new version gets its own config dir, and one 
 ``config.<N+1>`` and switches the release's ``config`` link; ``config.<N>`` is kept for a restore.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import datetime
 import errno
 import json
@@ -38,7 +34,7 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._fs import fs
 
 RECORD = "release.json"
 CONFIG_RE = re.compile(r"config\.([0-9]+)")
-# States a release can be in (reported by zipapp_releases).
+# States a release can be in (reported by zipapp_release_info).
 LIVE, PREVIOUS, READY, FAILED, INCOMPLETE = "live", "previous", "ready", "failed", "incomplete"
 AUDIT_LOG = "audit.log"
 
@@ -47,7 +43,7 @@ class ReleaseError(Exception):
     """The release tree is not in the state an operation needs; nothing was changed."""
 
 
-class Layout(object):
+class Layout:
     """Paths of one app's tree."""
 
     def __init__(self, root, name):

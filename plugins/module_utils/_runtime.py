@@ -13,10 +13,6 @@ instead of ``current``.  It lives in /run/systemd/system (gone at reboot), and i
 stopped and removed again.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 import time
 
@@ -27,7 +23,7 @@ from ansible_collections.containerless.zipapp.plugins.module_utils import _syste
 RUNTIME_DIR = "/run/systemd/system"
 
 
-class RuntimeUnits(object):
+class RuntimeUnits:
     """``<name>-<suffix>.service`` (and for the canary ``.socket``) of the release at ``config``."""
 
     def __init__(self, run, layout, version, config, suffix):

@@ -15,10 +15,6 @@ Settings (every one optional; empty means boto3's own configuration: ``AWS_*`` e
 (and ``session_token``), or ``profile``.  Secrets never appear in a message.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 import sys
 
@@ -33,7 +29,7 @@ class S3Error(Exception):
     """An S3 operation failed; ``not_found`` tells a missing object from other failures."""
 
     def __init__(self, msg, not_found=False, conflict=False):
-        super(S3Error, self).__init__(msg)
+        super().__init__(msg)
         self.not_found = not_found
         self.conflict = conflict
 

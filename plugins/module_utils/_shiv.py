@@ -18,10 +18,6 @@ trust them).  Modes are set explicitly, so a root umask of 077 still leaves the 
 service's dynamic user.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import hashlib
 import os
 import shutil
@@ -63,7 +59,7 @@ def _mode(info):
     return (mode | 0o644 | (0o111 if mode & 0o100 else 0)) & ~0o022
 
 
-class _Live(object):
+class _Live:
     """The live release's pyz and cache: what can be linked instead of written."""
 
     def __init__(self, pyz, cache):

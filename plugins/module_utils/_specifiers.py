@@ -164,4 +164,3 @@ def constraint_ok(constraint, probe):
     if name and name.lower() != probe["implementation"].lower():
         return False
     return requires_python_ok(spec, probe["version_info"][:3])
-

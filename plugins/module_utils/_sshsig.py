@@ -14,10 +14,6 @@ A signature binds the file to a namespace (``file`` by default), so a signature 
 (git commits, say) never verifies here. Only ``ssh-ed25519`` keys are taken.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import base64
 import hashlib
 import struct
@@ -37,7 +33,7 @@ def _string(data):
     return struct.pack(">I", len(data)) + data
 
 
-class _Reader(object):
+class _Reader:
     def __init__(self, data):
         self.data, self.pos = data, 0
 

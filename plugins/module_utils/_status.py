@@ -11,10 +11,6 @@ it keeps. A fleet: one row per host and app, and a line for every app whose host
 version.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import os
 import time

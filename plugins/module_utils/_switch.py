@@ -22,10 +22,6 @@ the new release.  ``Rollout`` then brings the processes onto it:
 ``Switch.finish()`` stops and removes what the release no longer has.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 import re
 import time
@@ -45,7 +41,7 @@ class SwitchError(Exception):
     """A process of the new release did not come up; ``journal`` holds its last lines."""
 
     def __init__(self, msg, journal=None):
-        super(SwitchError, self).__init__(msg)
+        super().__init__(msg)
         self.journal = journal or []
 
 
@@ -89,7 +85,7 @@ def listen_lines(text):
                   if line.startswith("ListenStream="))
 
 
-class Switch(object):
+class Switch:
     """Switch ``current`` to ``version`` with ``config``.
 
     ``previous`` is what the ``previous`` link points at afterwards: by default the release that was
@@ -269,7 +265,7 @@ class Switch(object):
             sd.systemctl(run, "start", *p["to_start"])
 
 
-class Rollout(object):
+class Rollout:
     """Bring the processes onto the committed release: handovers, then restarts (see the module docstring).
 
     ``check`` describes the web check: ``path`` (GET, 2xx = healthy; empty: the instance must stay up

@@ -8,10 +8,6 @@ This is a private module_utils file: its interface may change without notice.
 ``run`` is a callable like ``AnsibleModule.run_command``: ``run(argv) -> (rc, stdout, stderr)``.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 import time
 

@@ -223,5 +223,3 @@ def compress_tags(tags):
         else:
             grouped.append(((interpreter, abi), [platform]))
     return ["%s-%s-%s" % (ia[0], ia[1], ".".join(platforms)) for ia, platforms in grouped]
-
-

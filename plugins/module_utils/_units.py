@@ -20,10 +20,6 @@ The web process of a handover layout is the template ``<name>@.service`` with tw
 (``Sockets=``), and each also has a private check socket ``<name>-check@<instance>.socket``.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 
 MARKER = "# containerless.zipapp unit of "

@@ -12,10 +12,6 @@ empty list means the value is good.  The preflight action plugin runs them on th
 before anything touches a host, and the modules run the ones that guard paths again.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import difflib
 import re
 

@@ -3,10 +3,6 @@
 # Copyright (c) containerless.zipapp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 ---
 module: zipapp_swap
@@ -244,11 +240,11 @@ ARGUMENT_SPEC.update(_lock.OPTIONS)
 
 class Failed(Exception):
     def __init__(self, msg, **extra):
-        super(Failed, self).__init__(msg)
+        super().__init__(msg)
         self.extra = extra
 
 
-class Swap(object):
+class Swap:
     def __init__(self, module):
         self.started = time.time()
         self.module = module

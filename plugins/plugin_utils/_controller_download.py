@@ -18,10 +18,6 @@ settings are the ``zipapp_s3_*`` variables (endpoint URL, region, keys or profil
 boto3's own configuration); they are read from the task's variables and never returned or logged.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import fcntl
 import os
 
@@ -192,7 +188,7 @@ class ControllerDownloadAction(ActionBase):
         return result
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ControllerDownloadAction, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         if not self.LOCKS:
             result.update(self._run_module(args, task_vars))

@@ -11,10 +11,6 @@ time, so a recycled pid is never mistaken for the old run.  Only the controller 
 tell whether its owner process is gone.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import getpass
 import os
 import socket
@@ -77,7 +73,7 @@ class LockingAction(ActionBase):
         return True
 
     def run(self, tmp=None, task_vars=None):
-        result = super(LockingAction, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         args = dict(self._task.args)
 
         def execute(module_args):

@@ -122,7 +122,7 @@ def collection_at(commit, tmp_dir):
     return tmp_dir
 
 
-class Probe(object):
+class Probe:
     """One GET every 20 ms on loopback while the block runs (bounded to 240 s)."""
 
     def __init__(self, port):

@@ -60,7 +60,7 @@ def test_a_mismatch_leaves_no_cache_entry_file(server, tmp_path):
 
 # --- s3:// sources: always on the controller ---------------------------------------------------------
 
-class FakeTemplar(object):
+class FakeTemplar:
     def template(self, value):
         return value
 
@@ -77,12 +77,12 @@ def test_s3_settings_come_from_the_zipapp_s3_variables():
         s3_settings({"zipapp_s3_access_key": "AK"}, FakeTemplar())
 
 
-class FakeTask(object):
+class FakeTask:
     check_mode = False
     args = {}
 
 
-class RecordingAction(object):
+class RecordingAction:
     """What ControllerDownloadAction._run_module needs of ActionBase, recording the module runs."""
 
     MODULE = "containerless.zipapp.zipapp_artifact"

@@ -98,7 +98,7 @@ def test_git_epoch():
         b.git_epoch("/p", lambda argv, cwd: (128, "", "fatal: not a git repository"))
 
 
-class FakeTools(object):
+class FakeTools:
     """Stands in for python, venv, pip and shiv: records the calls and writes a pyz from ``self.dists``."""
 
     def __init__(self, dists):

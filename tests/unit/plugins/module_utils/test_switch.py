@@ -18,7 +18,7 @@ DEFAULTS = {"ActiveState": "inactive", "SubState": "dead", "MainPID": "0", "Exec
             "UnitFileState": "", "Result": "success", "NRestarts": "0", "ExecMainStatus": "0"}
 
 
-class FakeSystemd(object):
+class FakeSystemd:
     def __init__(self):
         self.states = {}
         self.calls = []

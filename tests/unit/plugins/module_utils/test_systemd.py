@@ -1,13 +1,9 @@
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import pytest
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _systemd as sd
 
 
-class FakeSystemctl(object):
+class FakeSystemctl:
     """Answers `systemctl show` with the given blocks and records every command."""
 
     def __init__(self, states):

@@ -1,4 +1,4 @@
-"""zipapp_info's module_utils (_archive, _interpreter, _tags, _specifiers, _compatibility): archives (shiv, pex, zipapp), interpreter tags from real probes, Requires-Python, the check."""
+"""zipapp_info's module_utils: archives (shiv, pex, zipapp), interpreter tags from real probes, Requires-Python, the check."""
 
 import ast
 import json
@@ -464,9 +464,10 @@ def test_check_pex_any_wheel_of_a_project_fits_and_constraints(tmp_path):
     assert result["problems"][0] == "the pex's interpreter constraints CPython>=3.9,<3.14 exclude CPython 3.14.0"
     assert result["problems"][1].startswith("orjson 3.10.18 has only cp311-cp311-manylinux_2_17_x86_64."
                                             "manylinux2014_x86_64, cp313-cp313-manylinux_2_17_x86_64.")
-    pypy = _compatibility.check(_archive.inspect_archive(make_pex(tmp_path / "b.pex", [], constraints=["CPython==3.13.*", "PyPy>=3.10"])),
-                    synthetic(implementation="pypy", version_info=[3, 10, 14, "final", 0],
-                              ext_suffix=".pypy310-pp73-x86_64-linux-gnu.so"))
+    pex = make_pex(tmp_path / "b.pex", [], constraints=["CPython==3.13.*", "PyPy>=3.10"])
+    pypy = _compatibility.check(_archive.inspect_archive(pex),
+                                synthetic(implementation="pypy", version_info=[3, 10, 14, "final", 0],
+                                          ext_suffix=".pypy310-pp73-x86_64-linux-gnu.so"))
     assert pypy["compatible"]
 
 

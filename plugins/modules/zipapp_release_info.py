@@ -3,13 +3,9 @@
 # Copyright (c) containerless.zipapp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 ---
-module: zipapp_releases
+module: zipapp_release_info
 short_description: Report an app's releases and whether the host can run it
 version_added: 0.1.0
 description:
@@ -39,7 +35,7 @@ options:
 
 EXAMPLES = r"""
 - name: Show the releases of demoapp
-  containerless.zipapp.zipapp_releases:
+  containerless.zipapp.zipapp_release_info:
     name: demoapp
   register: demoapp_releases
 
