@@ -147,10 +147,11 @@ EOF
     pure=(--implementation py --abi none --platform any --python-version 3.11)
     if [[ "$format" == pex ]]; then
         # pex resolves the same pinned requirements, from a wheelhouse of their pure-Python wheels (and the
-        # project's build backend), and builds the project; its builds are reproducible on their own.
+        # project's build backend, and wheel, which the pip that pex runs (20.3) needs to build the project), and
+        # builds the project; its builds are reproducible on their own.
         rm -rf "$staging/wheelhouse"
         "$venv/bin/python" -m pip download --quiet --disable-pip-version-check --only-binary=:all: "${pure[@]}" \
-            --dest "$staging/wheelhouse" -r "$src/requirements.txt" "setuptools==80.9.0" >"$staging/$name.log" 2>&1 || {
+            --dest "$staging/wheelhouse" -r "$src/requirements.txt" "setuptools==80.9.0" "wheel==0.37.1" >"$staging/$name.log" 2>&1 || {
             cat "$staging/$name.log" >&2
             log "pip download failed for $name"
             exit 1

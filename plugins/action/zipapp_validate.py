@@ -10,13 +10,12 @@ import yaml
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.containerless.zipapp.plugins.module_utils._validate import (
-    ENTRY_POINT_CHECKS,
-    TOGETHER_CHECKS,
-    TOGETHER_VARIABLES,
-    check_values,
-    unknown_variables,
+from ansible_collections.containerless.zipapp.plugins.plugin_utils import (
+    _validate_deploy,
+    _validate_publish,
+    _validate_python,
 )
+from ansible_collections.containerless.zipapp.plugins.plugin_utils._checks import unknown_variables
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML has it
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,6 +24,8 @@ PLAYBOOK_VARIABLES = frozenset(["zipapp_hosts", "zipapp_serial", "zipapp_max_fai
                                 "zipapp_status_file"])
 # Facts the collection's roles set for the roles after them.
 ROLE_FACTS = frozenset(["zipapp_python_executable"])
+# checks: <entry point> -> what it checks
+ENTRY_POINTS = dict(_validate_deploy.ENTRY_POINTS, **_validate_publish.ENTRY_POINTS, **_validate_python.ENTRY_POINTS)
 
 
 def collection_variables(root=COLLECTION_ROOT):
@@ -47,15 +48,15 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         checks_name = self._task.args.get("checks", "deploy")
-        checks = ENTRY_POINT_CHECKS.get(checks_name)
-        if checks is None:
-            result.update(failed=True, msg="checks must be one of %s" % ", ".join(sorted(ENTRY_POINT_CHECKS)))
+        entry = ENTRY_POINTS.get(checks_name)
+        if entry is None:
+            result.update(failed=True, msg="checks must be one of %s" % ", ".join(sorted(ENTRY_POINTS)))
             return result
         values = {}
-        for var in set(checks) | TOGETHER_VARIABLES:
+        for var in entry.variables():
             if var in task_vars:
                 values[var] = self._templar.template(task_vars[var])
-        errors = check_values(values, checks, TOGETHER_CHECKS.get(checks_name))
+        errors = entry.errors(values)
         errors.extend(unknown_variables([k for k in task_vars if k.startswith("zipapp_")], collection_variables()))
         result["changed"] = False
         if errors:

@@ -36,7 +36,7 @@ options:
   checks:
     description: Which role entry point's variables to check.
     type: str
-    choices: [deploy, rollback, exec, publish]
+    choices: [deploy, rollback, exec, publish, python]
     default: deploy
 """
 

@@ -6,7 +6,7 @@ from ansible_collections.containerless.zipapp.plugins.action.zipapp_validate imp
     COLLECTION_ROOT,
     collection_variables,
 )
-from ansible_collections.containerless.zipapp.plugins.module_utils._validate import DEPLOY_CHECKS
+from ansible_collections.containerless.zipapp.plugins.plugin_utils._validate_deploy import DEPLOY_CHECKS
 
 
 def role_spec(role, entry="main"):

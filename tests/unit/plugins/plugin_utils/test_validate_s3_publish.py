@@ -2,21 +2,21 @@
 
 import pytest
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _validate as v
+from ansible_collections.containerless.zipapp.plugins.plugin_utils import _checks, _validate_deploy, _validate_publish
 
-DEPLOY = v.ENTRY_POINT_CHECKS["deploy"]
-PUBLISH = v.ENTRY_POINT_CHECKS["publish"]
+DEPLOY = _validate_deploy.ENTRY_POINTS["deploy"]
+PUBLISH = _validate_publish.ENTRY_POINTS["publish"]
 
 
 def deploy_errors(**values):
-    return v.check_values(values, DEPLOY, v.TOGETHER_CHECKS["deploy"])
+    return DEPLOY.errors(values)
 
 
 def publish_errors(**values):
     base = dict(zipapp_publish_version="1.0.0", zipapp_publish_to=["/srv/a"], zipapp_publish_project="/p",
                 zipapp_publish_entry_point="demoapp.__main__:main")
     base.update(values)
-    return v.check_values(base, PUBLISH, v.TOGETHER_CHECKS["publish"])
+    return PUBLISH.errors(base)
 
 
 def test_s3_urls_are_deploy_sources():
@@ -37,7 +37,7 @@ def test_bad_s3_sources(url, match):
 
 
 def test_s3_stays_out_of_the_python_role_and_other_url_checks():
-    assert v.check_url("s3://artifacts/x.pyz") != []
+    assert _checks.check_url("s3://artifacts/x.pyz") != []
 
 
 def test_s3_settings_of_the_deploy_role():
