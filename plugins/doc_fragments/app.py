@@ -27,7 +27,7 @@ options:
     type: str
 """
 
-    # A module that takes the app's deploy lock (module_utils/_lock.py OPTIONS), with LOCK: without
+    # A module that takes the app's deploy lock (module_utils/_common.py LOCK_TAKE), with LOCK: without
     # lock_run_id it takes the lock for this run.
     LOCK_TAKE = r"""
 options:

@@ -18,12 +18,7 @@ import re
 import shutil
 import socket
 import tempfile
-
-try:
-    from urllib.parse import unquote, urlsplit
-except ImportError:  # pragma: no cover
-    from urlparse import urlsplit  # noqa
-    from urllib import unquote  # noqa
+from urllib.parse import unquote, urlsplit
 
 from ansible.module_utils.urls import open_url
 
@@ -31,23 +26,7 @@ from ansible_collections.containerless.zipapp.plugins.module_utils import _s3, _
 from ansible_collections.containerless.zipapp.plugins.module_utils._digest import CHUNK, sha256_file
 from ansible_collections.containerless.zipapp.plugins.module_utils._fs import fsync_dir  # noqa: F401 (its API too)
 
-# The options of a download, the same in every module that places an artifact.
-DOWNLOAD_OPTIONS = dict(
-    url=dict(type="str"),
-    checksum=dict(type="str", required=True),
-    download_on=dict(type="str", choices=["target", "controller"], default="target"),
-    controller_cache=dict(type="str", default="~/.cache/containerless.zipapp"),
-    timeout=dict(type="int", default=60),
-    headers=dict(type="dict", default={}, no_log=True),
-    validate_certs=dict(type="bool", default=True),
-    source_url=dict(type="str"),
-    # checked on the controller by the action plugin (authenticate()), which passes the authenticated digest on
-    signing_keys=dict(type="list", elements="str", default=[], no_log=False),  # public keys
-    signature=dict(type="str", default=""),
-    signature_namespace=dict(type="str", default="file"),
-    require_signature=dict(type="bool", default=False),
-)
-SIGNATURE_OPTIONS = ("signing_keys", "signature", "signature_namespace", "require_signature")
+SIGNATURE_OPTIONS = ("signing_keys", "signature", "signature_namespace", "require_signature")  # _common.SIGNATURE
 
 SUMS_MAX_BYTES = 4 * 1024 * 1024
 HEX64 = re.compile(r"[0-9a-fA-F]{64}")

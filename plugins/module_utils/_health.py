@@ -6,21 +6,9 @@
 This is a private module_utils file: its interface may change without notice.
 """
 
+import http.client as httplib
 import socket
 import time
-
-# The options of a check (documented in the doc fragment containerless.zipapp.app.health).
-OPTIONS = dict(
-    timeout=dict(type="float", default=5),
-    retries=dict(type="int", default=30),
-    delay=dict(type="float", default=1),
-    settle=dict(type="float", default=3),
-)
-
-try:
-    import http.client as httplib
-except ImportError:  # pragma: no cover
-    import httplib  # noqa
 
 
 class _UnixConnection(httplib.HTTPConnection):

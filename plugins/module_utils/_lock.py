@@ -28,17 +28,6 @@ import time
 
 LOCK_DIR = "/run/zipapp"
 
-# The deploy lock's options, shared by every module that takes it or works under it (documented in the
-# doc fragment containerless.zipapp.app.lock).  lock_owner and lock_dead_owner are set by the action plugins.
-OPTIONS = dict(
-    lock_owner=dict(type="dict"),
-    lock_dead_owner=dict(type="str"),
-    lock_run_id=dict(type="str"),
-    lock_timeout=dict(type="int", default=0),
-    lock_lease=dict(type="int", default=3600),
-    lock_break=dict(type="bool", default=False),
-)
-
 
 class LockError(Exception):
     """The lock is held by someone else (``owner``) and could not be taken in time."""

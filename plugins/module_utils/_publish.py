@@ -29,12 +29,7 @@ import fcntl
 import os
 import re
 import tempfile
-
-try:
-    from urllib.parse import quote, unquote, urlsplit
-except ImportError:  # pragma: no cover
-    from urllib import quote, unquote  # noqa
-    from urlparse import urlsplit  # noqa
+from urllib.parse import quote, unquote, urlsplit
 
 from ansible.module_utils.urls import open_url
 

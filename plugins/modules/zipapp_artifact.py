@@ -21,6 +21,7 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.download
   - containerless.zipapp.signature
   - action_common_attributes.flow
   - action_common_attributes.files
@@ -50,43 +51,10 @@ options:
     description: Absolute path where the verified file is placed.
     type: path
     required: true
-  checksum:
-    description:
-      - C(sha256:<64 hex digits>), or C(sha256:<url>) of a C(SHA256SUMS) file; the line whose file name
-        equals the file name of O(url) is used (GNU C(<hex>  name) and BSD C(SHA256 (name) = <hex>) lines).
-    type: str
-    required: true
-  download_on:
-    description:
-      - Where to download. V(controller) needs the action plugin (it is used automatically).
-    type: str
-    choices: [target, controller]
-    default: target
-  controller_cache:
-    description: Cache directory on the controller for O(download_on=controller).
-    type: str
-    default: ~/.cache/containerless.zipapp
-  timeout:
-    description: Timeout in seconds of each network operation.
-    type: int
-    default: 60
-  headers:
-    description: HTTP headers for the download, for example an C(Authorization) header. Never logged.
-    type: dict
-    default: {}
-  validate_certs:
-    description: Whether to validate TLS certificates.
-    type: bool
-    default: true
   mode:
     description: Mode of the placed file.
     type: raw
     default: "0644"
-  source_url:
-    description:
-      - The URL reported and recorded as the source when O(url) is a local copy (set by the action plugin
-        for O(download_on=controller)). Defaults to O(url).
-    type: str
 notes:
   - Credentials in O(url) are refused by the deploy role's preflight; pass them in O(headers).
 seealso:
@@ -136,8 +104,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.containerless.zipapp.plugins.module_utils import _common
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
-    DOWNLOAD_OPTIONS,
     ArtifactError,
     ensure,
     parse_checksum,
@@ -147,10 +115,10 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._artifact imp
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=_common.argument_spec(
+            _common.DOWNLOAD, _common.SIGNATURE,
             dest=dict(type="path", required=True),
             mode=dict(type="raw", default="0644"),
-            **DOWNLOAD_OPTIONS
         ),
         supports_check_mode=True,
     )

@@ -98,20 +98,18 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _exec, _lock
+from ansible_collections.containerless.zipapp.plugins.module_utils import _common, _exec, _lock
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils._names import check_name, check_version
 
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = _common.argument_spec(
+    _common.APP, _common.LOCK,
     version=dict(type="str", required=True),
     config=dict(type="str", required=True),
-    root=dict(type="path", default="/opt/zipapp"),
     commands=dict(type="list", elements="list", required=True),
     timeout=dict(type="int", default=600),
     audit=dict(type="dict"),
     failed_version=dict(type="str", default=""),
-    lock_run_id=dict(type="str"),
 )
 
 

@@ -84,13 +84,12 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _exec
+from ansible_collections.containerless.zipapp.plugins.module_utils import _common, _exec
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils._names import check_name
 
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    root=dict(type="path", default="/opt/zipapp"),
+ARGUMENT_SPEC = _common.argument_spec(
+    _common.APP,
     args=dict(type="list", elements="str", required=True),
     timeout=dict(type="int", default=3600),
 )

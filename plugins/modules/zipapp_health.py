@@ -80,18 +80,18 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _health
+from ansible_collections.containerless.zipapp.plugins.module_utils import _common, _health
 from ansible_collections.containerless.zipapp.plugins.module_utils import _systemd as sd
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=_common.argument_spec(
+            _common.HEALTH,
             service=dict(type="str", required=True),
             address=dict(type="str", default=""),
             path=dict(type="str", default=""),
             host=dict(type="str", default="localhost"),
-            **_health.OPTIONS
         ),
         supports_check_mode=True,
     )

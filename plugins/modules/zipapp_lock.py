@@ -97,18 +97,16 @@ audited:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _lock
+from ansible_collections.containerless.zipapp.plugins.module_utils import _common, _lock
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils._names import check_name
 
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    root=dict(type="path", default="/opt/zipapp"),
+ARGUMENT_SPEC = _common.argument_spec(
+    _common.APP, _common.LOCK, _common.LOCK_TAKE,
     state=dict(type="str", choices=["acquired", "released"], default="acquired"),
     version=dict(type="str"),
     audit=dict(type="dict"),
 )
-ARGUMENT_SPEC.update(_lock.OPTIONS)
 
 
 def acquire(module):

@@ -41,6 +41,7 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.download
   - containerless.zipapp.signature
   - action_common_attributes.flow
   - containerless.zipapp.app
@@ -69,34 +70,6 @@ options:
     description:
       - C(http://), C(https://) or C(file:///) URL of the artifact. Without it the module only looks whether the
         host has the artifact and reports RV(missing) (used by the action plugin for O(download_on=controller)).
-    type: str
-  checksum:
-    description: C(sha256:<64 hex digits>) or C(sha256:<url of a SHA256SUMS file>).
-    type: str
-    required: true
-  download_on:
-    description: V(target) downloads on the host; V(controller) downloads once on the controller (action plugin).
-    type: str
-    choices: [target, controller]
-    default: target
-  controller_cache:
-    description: Controller cache directory for O(download_on=controller).
-    type: str
-    default: ~/.cache/containerless.zipapp
-  timeout:
-    description: Timeout in seconds of each network operation of the download.
-    type: int
-    default: 60
-  headers:
-    description: HTTP headers for the download. Never logged.
-    type: dict
-    default: {}
-  validate_certs:
-    description: Whether to validate TLS certificates.
-    type: bool
-    default: true
-  source_url:
-    description: The URL recorded as the source when O(url) is a local copy. Defaults to O(url).
     type: str
   deployed_by:
     description: Who deploys (recorded), for example C(user@controller); the action plugin sets this run's.
@@ -300,6 +273,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import (
     _archive,
+    _common,
     _compatibility,
     _exec,
     _fs,
@@ -314,7 +288,6 @@ from ansible_collections.containerless.zipapp.plugins.module_utils import (
 )
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
-    DOWNLOAD_OPTIONS,
     ArtifactError,
     ensure,
     makedirs,
@@ -330,10 +303,9 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._names import
     check_version,
 )
 
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = _common.argument_spec(
+    _common.APP, _common.LOCK, _common.LOCK_TAKE, _common.DOWNLOAD, _common.SIGNATURE,
     version=dict(type="str", required=True),
-    root=dict(type="path", default="/opt/zipapp"),
     deployed_by=dict(type="str", default="unknown"),
     python=dict(type="path", required=True),
     env=dict(type="dict", default={}),
@@ -353,8 +325,6 @@ ARGUMENT_SPEC = dict(
     managed=dict(type="str", default=""),
     canary=dict(type="bool", default=False),
 )
-ARGUMENT_SPEC.update(DOWNLOAD_OPTIONS)
-ARGUMENT_SPEC.update(_lock.OPTIONS)
 
 
 def host_problems(python):

@@ -118,6 +118,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.containerless.zipapp.plugins.module_utils import _common
 from ansible_collections.containerless.zipapp.plugins.module_utils._release import (
     Layout,
     link_version,
@@ -128,11 +129,7 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._systemd impo
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            root=dict(type="path", default="/opt/zipapp"),
-            python=dict(type="path"),
-        ),
+        argument_spec=_common.argument_spec(_common.APP, python=dict(type="path")),
         supports_check_mode=True,
     )
     layout = Layout(module.params["root"], module.params["name"])

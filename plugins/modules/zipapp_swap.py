@@ -198,7 +198,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _health, _lock, _units
+from ansible_collections.containerless.zipapp.plugins.module_utils import _common, _health, _lock, _units
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils import _systemd as sd
 from ansible_collections.containerless.zipapp.plugins.module_utils._runtime import RuntimeUnits
@@ -214,9 +214,8 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._switch impor
 )
 from ansible_collections.containerless.zipapp.plugins.module_utils._names import check_name, check_version
 
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    root=dict(type="path", default="/opt/zipapp"),
+ARGUMENT_SPEC = _common.argument_spec(
+    _common.APP, _common.LOCK, _common.LOCK_TAKE, _common.HEALTH,
     version=dict(type="str", default=""),
     config=dict(type="str", default=""),
     plan=dict(type="dict"),
@@ -234,8 +233,6 @@ ARGUMENT_SPEC = dict(
     finish=dict(type="bool", default=True),
     audit=dict(type="dict", default={}),
 )
-ARGUMENT_SPEC.update(_health.OPTIONS)
-ARGUMENT_SPEC.update(_lock.OPTIONS)
 
 
 class Failed(Exception):

@@ -10,7 +10,15 @@ import re
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
 from ansible_collections.containerless.zipapp.plugins.module_utils._envfile import ENV_KEY_RE, env_errors
-from ansible_collections.containerless.zipapp.plugins.module_utils._names import CREDENTIAL_ID_RE, _describe, _text, check_name, check_secrets, check_version, must_be_string
+from ansible_collections.containerless.zipapp.plugins.module_utils._names import (
+    CREDENTIAL_ID_RE,
+    _describe,
+    _text,
+    check_name,
+    check_secrets,
+    check_version,
+    must_be_string,
+)
 from ansible_collections.containerless.zipapp.plugins.plugin_utils._checks import (
     URL_SCHEMES,
     EntryPoint,

@@ -141,6 +141,7 @@ def check_publish_together(values):
     errors += check_s3_settings(values, "zipapp_publish_s3_")
     return errors
 
+
 ENTRY_POINTS = {
     "publish": EntryPoint(PUBLISH_CHECKS, check_publish_together),
 }

@@ -1,35 +1,36 @@
 import pytest
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _names
-from ansible_collections.containerless.zipapp.plugins.plugin_utils import _checks, _validate_deploy
+from ansible_collections.containerless.zipapp.plugins.module_utils import _names as n
+from ansible_collections.containerless.zipapp.plugins.plugin_utils import _checks as c
+from ansible_collections.containerless.zipapp.plugins.plugin_utils import _validate_deploy as d
 
 
 @pytest.mark.parametrize("name", ["demoapp", "a", "my-app-2", "a" * 31])
 def test_good_names(name):
-    assert _names.check_name(name) == []
+    assert n.check_name(name) == []
 
 
 @pytest.mark.parametrize("name", ["Demo", "my app", "my/app", "1app", "-app", "a" * 32, "app_1", "", "app."])
 def test_bad_names_name_the_variable(name):
-    errors = _names.check_name(name)
+    errors = n.check_name(name)
     assert len(errors) == 1 and errors[0].startswith("zipapp_name=")
 
 
 @pytest.mark.parametrize("version", ["1.4.2", "2024.01.1", "1.0.0+build.5", "v2-rc1", "1_0"])
 def test_good_versions(version):
-    assert _names.check_version(version) == []
+    assert n.check_version(version) == []
 
 
 @pytest.mark.parametrize("version", ["../1", "1/2", "..", "1..2", ".1", "-1", "", "a" * 65, "1 2", "1\n"])
 def test_bad_versions(version):
-    errors = _names.check_version(version)
+    errors = n.check_version(version)
     assert len(errors) == 1 and "zipapp_version" in errors[0]
 
 
 @pytest.mark.parametrize("value", [1.1, 1, ["1.0"], None, True])
 def test_a_version_that_is_not_a_string_is_refused_not_coerced(value):
     name = "null" if value is None else type(value).__name__
-    assert _names.check_version(value) == ["zipapp_version must be a quoted string, got %s %r" % (name, value)]
+    assert n.check_version(value) == ["zipapp_version must be a quoted string, got %s %r" % (name, value)]
 
 
 @pytest.mark.parametrize("url", [
@@ -38,7 +39,7 @@ def test_a_version_that_is_not_a_string_is_refused_not_coerced(value):
     "file:///srv/artifacts/demoapp.pyz",
 ])
 def test_good_urls(url):
-    assert _checks.check_url(url) == []
+    assert c.check_url(url) == []
 
 
 @pytest.mark.parametrize("url, fragment", [
@@ -52,7 +53,7 @@ def test_good_urls(url):
     ("https://example.com/a b.pyz", "whitespace"),
 ])
 def test_bad_urls(url, fragment):
-    errors = _checks.check_url(url)
+    errors = c.check_url(url)
     assert len(errors) == 1 and fragment in errors[0] and errors[0].startswith("zipapp_url")
     assert "secret" not in errors[0]
 
@@ -61,7 +62,7 @@ def test_bad_urls(url, fragment):
     "sha256:" + "a" * 64, "SHA256:" + "0123456789abcdef" * 4, "sha256:https://example.com/SHA256SUMS",
 ])
 def test_good_checksums(checksum):
-    assert _checks.check_checksum(checksum) == []
+    assert c.check_checksum(checksum) == []
 
 
 @pytest.mark.parametrize("checksum", [
@@ -69,18 +70,18 @@ def test_good_checksums(checksum):
     "sha1:" + "a" * 40, "sha256:", "sha256:ftp://x/SUMS",
 ])
 def test_bad_checksums(checksum):
-    errors = _checks.check_checksum(checksum)
+    errors = c.check_checksum(checksum)
     assert len(errors) == 1 and "zipapp_checksum" in errors[0]
 
 
 @pytest.mark.parametrize("listen", ["", "127.0.0.1:8000", "8000", "[::1]:8000", "/run/demoapp.sock"])
 def test_good_listen(listen):
-    assert _validate_deploy.check_listen(listen) == []
+    assert d.check_listen(listen) == []
 
 
 @pytest.mark.parametrize("listen", ["127.0.0.1:0", "127.0.0.1:70000", "localhost", "a b:80", "80%", 8000])
 def test_bad_listen(listen):
-    assert len(_validate_deploy.check_listen(listen)) == 1
+    assert len(d.check_listen(listen)) == 1
 
 
 @pytest.mark.parametrize("secrets, fragment", [
@@ -91,19 +92,19 @@ def test_bad_listen(listen):
     ({"token": ""}, "must not be empty"),
 ])
 def test_bad_secrets_never_show_the_value(secrets, fragment):
-    errors = _names.check_secrets(secrets)
+    errors = n.check_secrets(secrets)
     assert len(errors) == 1 and fragment in errors[0]
 
 
 def test_secret_values_are_not_echoed():
-    errors = _names.check_secrets({"token": 123456789})
+    errors = n.check_secrets({"token": 123456789})
     assert "123456789" not in errors[0]
 
 
 @pytest.mark.parametrize("value, ok", [(1, True), (5, True), ("5", True), (0, False), (-1, False), (True, False),
                                        ("five", False), (5.5, False)])
 def test_keep_releases(value, ok):
-    assert (_validate_deploy.DEPLOY_CHECKS["zipapp_keep_releases"](value) == []) is ok
+    assert (d.DEPLOY_CHECKS["zipapp_keep_releases"](value) == []) is ok
 
 
 @pytest.mark.parametrize("path, ok", [
@@ -111,25 +112,25 @@ def test_keep_releases(value, ok):
     ("/opt/%h", False),
 ])
 def test_root_paths(path, ok):
-    assert (_validate_deploy.DEPLOY_CHECKS["zipapp_root"](path) == []) is ok
+    assert (d.DEPLOY_CHECKS["zipapp_root"](path) == []) is ok
 
 
 def test_sandbox_overrides():
-    assert _validate_deploy.check_sandbox({"MemoryDenyWriteExecute": False, "ProcSubset": "pid", "SystemCallFilter": ["@a", "~@b"],
+    assert d.check_sandbox({"MemoryDenyWriteExecute": False, "ProcSubset": "pid", "SystemCallFilter": ["@a", "~@b"],
                             "PrivateNetwork": None}) == []
-    assert len(_validate_deploy.check_sandbox({"not a directive": "x"})) == 1
-    assert len(_validate_deploy.check_sandbox({"Foo": "a\nExecStartPre=/bin/evil"})) == 1
+    assert len(d.check_sandbox({"not a directive": "x"})) == 1
+    assert len(d.check_sandbox({"Foo": "a\nExecStartPre=/bin/evil"})) == 1
 
 
 def test_service_extra_lines():
-    assert _validate_deploy.check_service_lines(["Nice=5", "LimitNOFILE=65536"]) == []
-    assert len(_validate_deploy.check_service_lines(["Nice 5"])) == 1
-    assert len(_validate_deploy.check_service_lines(["Nice=5\nUser=root"])) == 1
+    assert d.check_service_lines(["Nice=5", "LimitNOFILE=65536"]) == []
+    assert len(d.check_service_lines(["Nice 5"])) == 1
+    assert len(d.check_service_lines(["Nice=5\nUser=root"])) == 1
 
 
 def test_unknown_variables_are_reported_with_a_suggestion():
     known = {"zipapp_keep_releases", "zipapp_name", "zipapp_python", "zipapp_python_version"}
-    errors = _checks.unknown_variables(["zipapp_keep_relases", "zipapp_name", "other_var", "zipapp_whatever"], known)
+    errors = c.unknown_variables(["zipapp_keep_relases", "zipapp_name", "other_var", "zipapp_whatever"], known)
     assert errors == [
         "zipapp_keep_relases is not a variable of containerless.zipapp (did you mean zipapp_keep_releases?)",
         "zipapp_whatever is not a variable of containerless.zipapp",
@@ -137,44 +138,44 @@ def test_unknown_variables_are_reported_with_a_suggestion():
 
 
 def test_check_values_runs_only_present_variables():
-    errors = _checks.check_values({"zipapp_name": "Bad Name", "zipapp_version": 1.1}, _validate_deploy.DEPLOY_CHECKS)
+    errors = c.check_values({"zipapp_name": "Bad Name", "zipapp_version": 1.1}, d.DEPLOY_CHECKS)
     assert [e.split("=")[0].split(" ")[0] for e in errors] == ["zipapp_name", "zipapp_version"]
 
 
 def test_checks_that_involve_several_variables():
     ok = {"zipapp_secrets": {"tok": "x"}, "zipapp_secrets_env": {"API_TOKEN": "tok"}, "zipapp_listen": "8000",
           "zipapp_private_network": True, "zipapp_health_path": "/health", "zipapp_health_address": "8000"}
-    assert _validate_deploy.check_deploy_together(ok) == []
-    errors = _validate_deploy.check_deploy_together(dict(ok, zipapp_secrets_env={"API_TOKEN": "other"}, zipapp_listen="",
+    assert d.check_deploy_together(ok) == []
+    errors = d.check_deploy_together(dict(ok, zipapp_secrets_env={"API_TOKEN": "other"}, zipapp_listen="",
                                           zipapp_health_address=""))
     assert [e.split(" ")[0].split(".")[0].split("=")[0] for e in errors] == [
         "zipapp_secrets_env", "zipapp_private_network", "zipapp_health_path"]
 
 
 def test_secrets_env_names():
-    assert _validate_deploy.check_secrets_env({"API_TOKEN": "tok"}) == []
-    assert len(_validate_deploy.check_secrets_env({"1X": "tok"})) == 1
-    assert len(_validate_deploy.check_secrets_env({"X": "../tok"})) == 1
-    assert len(_validate_deploy.check_secrets_env(["X"])) == 1
+    assert d.check_secrets_env({"API_TOKEN": "tok"}) == []
+    assert len(d.check_secrets_env({"1X": "tok"})) == 1
+    assert len(d.check_secrets_env({"X": "../tok"})) == 1
+    assert len(d.check_secrets_env(["X"])) == 1
 
 
 def test_processes_and_timers():
     good = {"web": {"args": ["serve"], "listen": "127.0.0.1:8000"},
             "worker": {"args": ["worker"], "instances": 2, "stop_timeout": 120, "kill_signal": "SIGINT",
                        "env": {"QUEUE": "default"}, "sandbox": {"MemoryDenyWriteExecute": False}}}
-    assert _validate_deploy.check_processes(good) == []
-    assert _validate_deploy.check_timers({"tick": {"args": ["manage", "tick"], "on_calendar": "*:0/15", "randomized_delay": "1m"}}) == []
-    errors = _validate_deploy.check_processes({"Worker": {"args": []}, "jobs": {"args": ["x"], "listen": "8000", "replicas": 2},
+    assert d.check_processes(good) == []
+    assert d.check_timers({"tick": {"args": ["manage", "tick"], "on_calendar": "*:0/15", "randomized_delay": "1m"}}) == []
+    errors = d.check_processes({"Worker": {"args": []}, "jobs": {"args": ["x"], "listen": "8000", "replicas": 2},
                                 "beat": {"args": "x"}, "slow": {"args": ["x"], "kill_signal": "TERM"}})
     assert any("'Worker' is not a valid process name" in e for e in errors)
     assert any("zipapp_processes.jobs has unknown keys replicas" in e for e in errors)
     assert any("zipapp_processes.jobs.listen: only the web process" in e for e in errors)
     assert any("zipapp_processes.beat.args must be a list" in e for e in errors)
     assert any("zipapp_processes.slow.kill_signal='TERM'" in e for e in errors)
-    errors = _validate_deploy.check_timers({"tick": {"args": ["x"]}, "web": {"args": ["x"], "on_calendar": "daily"}})
+    errors = d.check_timers({"tick": {"args": ["x"]}, "web": {"args": ["x"], "on_calendar": "daily"}})
     assert any("zipapp_timers.tick.on_calendar is required" in e for e in errors)
     assert any("'web' is not a valid timer name" in e for e in errors)
-    together = _validate_deploy.check_deploy_together({"zipapp_processes": good, "zipapp_args": ["serve"],
+    together = d.check_deploy_together({"zipapp_processes": good, "zipapp_args": ["serve"],
                                         "zipapp_timers": {"worker": {"args": ["x"], "on_calendar": "daily"}}})
     assert any(e.startswith("zipapp_args is set together with zipapp_processes") for e in together)
     assert any(e.startswith("zipapp_timers.worker has the name of a process") for e in together)

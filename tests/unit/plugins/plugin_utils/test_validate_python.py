@@ -42,8 +42,8 @@ def test_an_unquoted_version_is_refused_whatever_the_source():
     ("standalone", "3.13.5", True), ("standalone", "3.14.0rc1", True), ("standalone", "3.13", False),
 ])
 def test_the_version_form_depends_on_the_source(source, version, ok):
-    found = (standalone if source == "standalone" else errors)(zipapp_python_source=source,
-                                                                zipapp_python_version=version)
+    check = standalone if source == "standalone" else errors
+    found = check(zipapp_python_source=source, zipapp_python_version=version)
     assert (found == []) == ok, found
     if not ok:
         assert "with zipapp_python_source=%s" % source in found[0]
