@@ -14,7 +14,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "integration"))
 from zipapp_testlib import Probe, audit, get, live, play, sh  # noqa: E402
 
-HOST = "zipapp-db-" + os.environ.get("ZIPAPP_SUITE", "bookworm")
+HOST = "zipapp-database-" + os.environ.get("ZIPAPP_SUITE", "bookworm")
 PORT = 18151
 PG_MAJOR = {"bookworm": "15", "trixie": "17"}[os.environ.get("ZIPAPP_SUITE", "bookworm")]
 

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "integration"))
 from zipapp_testlib import (APP_ROOT, Probe, audit, get, live, main_cmdline, play, record, sh, tree, wait_for,  # noqa
                              web_pid, web_unit)
 
-HOST = "zipapp-faults"
+HOST = "zipapp-faults-" + os.environ.get("ZIPAPP_SUITE", "bookworm")
 PORT = 18131
 APP = APP_ROOT + "/demoapp"
 ARTIFACTS = os.environ.get("ZIPAPP_ARTIFACTS", "http://127.0.0.1:8900")

@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "integration"))
 from zipapp_testlib import Probe, get, live, play, tree  # noqa: E402
 
-HOST = "zipapp-faults"
+HOST = "zipapp-faults-" + os.environ.get("ZIPAPP_SUITE", "bookworm")
 PORT = 18131
 STORE_PORT = 18139
 REPO = os.path.join(HERE, "..", "..", "..")

@@ -9,7 +9,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "integration"))
 from zipapp_testlib import Probe, live, play, sh, wait_for, web_pid  # noqa: E402
 
-HOST = "zipapp-processes"
+HOST = "zipapp-processes-" + os.environ.get("ZIPAPP_SUITE", "bookworm")
 PORT = 18141
 WORKERS = ["demoapp-worker@1.service", "demoapp-worker@2.service"]
 SERVICES = ["web"] + WORKERS  # "web": whichever instance of demoapp@.service serves

@@ -13,7 +13,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "integration"))
 from zipapp_testlib import get, live, main_cmdline, play, sh, web_pid  # noqa: E402
 
-HOST = "zipapp-pyuwsgi"
+HOST = "zipapp-pyuwsgi-" + os.environ.get("ZIPAPP_SUITE", "bookworm")
 PORT = 18161
 PROBE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "bench", "probe.py")
 
