@@ -41,3 +41,12 @@ def make_readable(top):
                 os.chmod(name, want)
                 changed += 1
     return changed
+
+
+def file_mode(module, name):
+    """The octal mode option ``name`` of ``module`` as an int (``"0644"`` or 420); fails the module naming it."""
+    value = module.params[name]
+    try:
+        return int(value, 8) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        module.fail_json(msg="%s must be an octal mode such as '0644', got %r" % (name, value))

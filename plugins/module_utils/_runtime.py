@@ -16,7 +16,7 @@ stopped and removed again.
 import os
 import time
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _plan, _units
+from ansible_collections.containerless.zipapp.plugins.module_utils import _config, _plan, _units
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils import _systemd as sd
 
@@ -38,7 +38,7 @@ class RuntimeUnits:
         self.started_at = None
 
     def texts(self, variant, exec_args=None, timeout=None):
-        manifest = rel.read_manifest(self.layout, self.version, self.config, self.layout.name)
+        manifest = _config.read_manifest(self.layout, self.version, self.config, self.layout.name)
         spec = _plan.web_spec(manifest)
         if spec is None or not manifest.get("app"):
             raise RuntimeError("the config %s of %s %s has no unit specs: prepare the release again "

@@ -16,7 +16,7 @@ import os
 import time
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
-from ansible_collections.containerless.zipapp.plugins.module_utils import _units
+from ansible_collections.containerless.zipapp.plugins.module_utils import _config, _units
 
 AUDIT_TAIL = 256 * 1024  # the end of the audit log is enough to find the last switch
 SWITCHES = ("deploy", "rollback")
@@ -122,7 +122,7 @@ def app_status(layout, unit_states):
         record = rel.read_record(layout, live) or {}
         status["since"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.lstat(layout.current).st_mtime))
         status["by"] = record.get("deployed_by")
-    manifest = rel.read_manifest(layout, live, rel.linked_config(layout, live), layout.name)
+    manifest = _config.read_manifest(layout, live, rel.linked_config(layout, live), layout.name)
     units = units_of(manifest)
     status["units"] = summarise_units(manifest, unit_states(units) if units else {})
     return status

@@ -26,7 +26,7 @@ import os
 import re
 import time
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _health, _units
+from ansible_collections.containerless.zipapp.plugins.module_utils import _config, _health, _units
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils import _systemd as sd
 
@@ -116,10 +116,10 @@ class Switch:
         """
         lay, name = self.layout, self.name
         wanted = self.wanted_units()
-        manifest = rel.read_manifest(lay, self.version, self.config, name)
+        manifest = _config.read_manifest(lay, self.version, self.config, name)
         live = rel.link_version(lay, lay.current)
         live_config = rel.linked_config(lay, live) if live else None
-        old = rel.read_manifest(lay, live, live_config, name) if live_config else None
+        old = _config.read_manifest(lay, live, live_config, name) if live_config else None
         installed = dict((u, rel.read_bytes(os.path.join(sd.UNIT_DIR, u))) for u in installed_units(name))
         writes = sorted(u for u, data in wanted.items() if installed.get(u) != data)
         removals = sorted(u for u in installed if u not in wanted)

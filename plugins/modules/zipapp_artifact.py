@@ -104,7 +104,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _common
+from ansible_collections.containerless.zipapp.plugins.module_utils import _common, _fs
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import (
     ArtifactError,
     ensure,
@@ -123,10 +123,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    try:
-        mode = int(p["mode"], 8) if isinstance(p["mode"], str) else int(p["mode"])
-    except ValueError:
-        module.fail_json(msg="mode must be an octal mode such as '0644', got %r" % p["mode"])
+    mode = _fs.file_mode(module, "mode")
     try:
         if not p["url"]:
             expected, sums_url = parse_checksum(p["checksum"])

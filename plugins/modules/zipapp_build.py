@@ -197,6 +197,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.containerless.zipapp.plugins.module_utils import _fs
 from ansible_collections.containerless.zipapp.plugins.module_utils._build import (
     PIP_VERSION,
     SHIV_VERSION,
@@ -231,10 +232,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    try:
-        mode = int(p["mode"], 8) if isinstance(p["mode"], str) else int(p["mode"])
-    except ValueError:
-        module.fail_json(msg="mode must be an octal mode such as '0644', got %r" % p["mode"])
+    mode = _fs.file_mode(module, "mode")
     python = p["python"]
     if "/" not in python:
         python = module.get_bin_path(python, required=True)

@@ -179,16 +179,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _sshsig
-from ansible_collections.containerless.zipapp.plugins.module_utils._publish import PublishError, publish
+from ansible_collections.containerless.zipapp.plugins.module_utils import _fs, _sshsig
+from ansible_collections.containerless.zipapp.plugins.module_utils._publish import publish
+from ansible_collections.containerless.zipapp.plugins.module_utils._targets import PublishError
 from ansible_collections.containerless.zipapp.plugins.module_utils._s3 import settings_from
-
-
-def _mode(module, value, name):
-    try:
-        return int(value, 8) if isinstance(value, str) else int(value)
-    except ValueError:
-        module.fail_json(msg="%s must be an octal mode such as '0644', got %r" % (name, value))
 
 
 def make_signer(module):
@@ -237,8 +231,8 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    mode = _mode(module, p["mode"], "mode")
-    dir_mode = _mode(module, p["directory_mode"], "directory_mode")
+    mode = _fs.file_mode(module, "mode")
+    dir_mode = _fs.file_mode(module, "directory_mode")
     if module.check_mode and not os.path.isfile(p["src"]):
         # the build before this step did not run in check mode: everything would be new
         module.exit_json(changed=True, url=None, sums_url=None, sha256=None, size=None, uploaded=True,

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _publish as p
+from ansible_collections.containerless.zipapp.plugins.module_utils import _targets as tg
 
 TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(TESTS, "integration"))
@@ -30,26 +31,26 @@ def artifact(tmp_path):
 
 def test_sums_update_adds_a_line_and_keeps_the_others():
     before = "# built by CI\n%s  other.pyz\n" % A
-    assert p.sums_update(before, "app.pyz", B) == "# built by CI\n%s  other.pyz\n%s  app.pyz\n" % (A, B)
+    assert tg.sums_update(before, "app.pyz", B) == "# built by CI\n%s  other.pyz\n%s  app.pyz\n" % (A, B)
 
 
 def test_sums_update_replaces_the_line_in_place_in_gnu_format():
     before = "%s  one.pyz\nSHA256 (app.pyz) = %s\n%s *three.pyz\n" % (A, A.upper(), A)
-    assert p.sums_update(before, "app.pyz", B) == "%s  one.pyz\n%s  app.pyz\n%s *three.pyz\n" % (A, B, A)
+    assert tg.sums_update(before, "app.pyz", B) == "%s  one.pyz\n%s  app.pyz\n%s *three.pyz\n" % (A, B, A)
 
 
 def test_sums_update_drops_duplicates_and_matches_dot_slash():
     before = "%s  ./app.pyz\n%s  x.pyz\n%s  app.pyz\n" % (A, A, A)
-    assert p.sums_update(before, "app.pyz", B) == "%s  app.pyz\n%s  x.pyz\n" % (B, A)
+    assert tg.sums_update(before, "app.pyz", B) == "%s  app.pyz\n%s  x.pyz\n" % (B, A)
 
 
 def test_sums_update_of_nothing_and_a_directory_prefix_is_another_file():
-    assert p.sums_update(None, "app.pyz", B) == "%s  app.pyz\n" % B
-    assert p.sums_update("%s  sub/app.pyz" % A, "app.pyz", B) == "%s  sub/app.pyz\n%s  app.pyz\n" % (A, B)
+    assert tg.sums_update(None, "app.pyz", B) == "%s  app.pyz\n" % B
+    assert tg.sums_update("%s  sub/app.pyz" % A, "app.pyz", B) == "%s  sub/app.pyz\n%s  app.pyz\n" % (A, B)
 
 
 def test_sums_entries():
-    assert p.sums_entries("%s  a\n%s  a\nSHA256 (b) = %s\nnot a line\n" % (A, B, A)) == {"a": {A, B}, "b": {A}}
+    assert tg.sums_entries("%s  a\n%s  a\nSHA256 (b) = %s\nnot a line\n" % (A, B, A)) == {"a": {A, B}, "b": {A}}
 
 
 # --- targets ---------------------------------------------------------------------------------------
@@ -65,15 +66,15 @@ def test_sums_entries():
     ("S3://bucket/a/b/", "s3", ("bucket", "a/b/")),
 ])
 def test_split_target(to, kind, base):
-    assert p.split_target(to) == (kind, base)
+    assert tg.split_target(to) == (kind, base)
 
 
 @pytest.mark.parametrize("to", ["relative/dir", "/srv/../etc", "https://user:pw@nexus/raw/", "https:///x",
                                 "https://nexus/raw/?a=1", "s3://b/", "s3://user@bucket/x", "ftp://x/y", "",
                                 "file://host/x"])
 def test_bad_targets_are_refused(to):
-    with pytest.raises(p.PublishError) as e:
-        p.split_target(to)
+    with pytest.raises(tg.PublishError) as e:
+        tg.split_target(to)
     assert "pw" not in str(e.value)
 
 
@@ -99,7 +100,7 @@ def test_other_content_under_a_published_name_is_refused_and_nothing_changes(art
     (to / "app-1.0.pyz").write_bytes(b"the build that was published")
     (to / "SHA256SUMS").write_text("%s  app-1.0.pyz\n" % sha(b"the build that was published"))
     before = {n: (to / n).read_bytes() for n in os.listdir(str(to))}
-    with pytest.raises(p.PublishError, match="immutable.*nothing was changed"):
+    with pytest.raises(tg.PublishError, match="immutable.*nothing was changed"):
         p.publish(artifact, str(to))
     assert {n: (to / n).read_bytes() for n in os.listdir(str(to)) if n != ".SHA256SUMS.lock"} == before
 
@@ -108,7 +109,7 @@ def test_a_sums_line_with_another_sha256_is_refused_even_without_the_file(artifa
     to = tmp_path / "pub"
     to.mkdir()
     (to / "SHA256SUMS").write_text("%s  app-1.0.pyz\n" % A)
-    with pytest.raises(p.PublishError, match="published before with other content"):
+    with pytest.raises(tg.PublishError, match="published before with other content"):
         p.publish(artifact, str(to))
     assert sorted(os.listdir(str(to))) == [".SHA256SUMS.lock", "SHA256SUMS"]
 
@@ -131,11 +132,11 @@ def test_check_mode_writes_nothing(artifact, tmp_path):
 
 def test_names(artifact, tmp_path):
     for bad in ("../x.pyz", "a/b.pyz", ".hidden", ""):
-        with pytest.raises(p.PublishError):
+        with pytest.raises(tg.PublishError):
             p.publish(artifact, str(tmp_path / "pub"), name=bad or None, sums_name=bad or "SHA256SUMS/x")
-    with pytest.raises(p.PublishError, match="cannot be called"):
+    with pytest.raises(tg.PublishError, match="cannot be called"):
         p.publish(artifact, str(tmp_path / "pub"), name="SHA256SUMS")
-    with pytest.raises(p.PublishError, match="does not exist"):
+    with pytest.raises(tg.PublishError, match="does not exist"):
         p.publish(str(tmp_path / "nope.pyz"), str(tmp_path / "pub"))
 
 
@@ -164,7 +165,7 @@ def test_publish_over_http_put_with_auth(artifact, repo):
 
 def test_http_without_the_token_fails_and_names_no_secret(artifact, repo):
     srv, url, root = repo
-    with pytest.raises(p.PublishError, match="HTTP 401") as e:
+    with pytest.raises(tg.PublishError, match="HTTP 401") as e:
         p.publish(artifact, url, headers={"Authorization": "Bearer wrong-secret"})
     assert "wrong-secret" not in str(e.value) and not root.exists()
 
@@ -173,7 +174,7 @@ def test_http_refuses_other_content(artifact, repo):
     srv, url, root = repo
     root.mkdir(parents=True)
     (root / "app-1.0.pyz").write_bytes(b"old")
-    with pytest.raises(p.PublishError, match="immutable"):
+    with pytest.raises(tg.PublishError, match="immutable"):
         p.publish(artifact, url, headers={"Authorization": "Bearer t0ken-abc"})
     assert (root / "app-1.0.pyz").read_bytes() == b"old" and not (root / "SHA256SUMS").exists()
 
@@ -181,7 +182,7 @@ def test_http_refuses_other_content(artifact, repo):
 def test_http_put_refused_by_the_server(artifact, repo):
     srv, url, root = repo
     srv.read_only = True
-    with pytest.raises(p.PublishError, match="PUT .* HTTP 403"):
+    with pytest.raises(tg.PublishError, match="PUT .* HTTP 403"):
         p.publish(artifact, url, headers={"Authorization": "Bearer t0ken-abc"})
 
 
@@ -200,7 +201,7 @@ def test_publish_to_s3(artifact, bucket):
 def test_s3_keeps_other_lines_and_refuses_other_content(artifact, bucket, tmp_path):
     bucket.put_object(Bucket="artifacts", Key="SHA256SUMS", Body=("%s  other.pyz\n" % A).encode())
     bucket.put_object(Bucket="artifacts", Key="app-1.0.pyz", Body=b"published before")  # no sha256 metadata
-    with pytest.raises(p.PublishError, match="immutable"):
+    with pytest.raises(tg.PublishError, match="immutable"):
         p.publish(artifact, "s3://artifacts")
     bucket.delete_object(Bucket="artifacts", Key="app-1.0.pyz")
     r = p.publish(artifact, "s3://artifacts")
@@ -210,7 +211,7 @@ def test_s3_keeps_other_lines_and_refuses_other_content(artifact, bucket, tmp_pa
 
 def test_s3_conflicting_sums_write_is_retried(artifact, bucket, monkeypatch):
     bucket.put_object(Bucket="artifacts", Key="SHA256SUMS", Body=("%s  other.pyz\n" % A).encode())
-    real = p.S3Target.read_sums
+    real = tg.S3Target.read_sums
     calls = []
 
     def racing_read(self, sums_name):
@@ -220,7 +221,7 @@ def test_s3_conflicting_sums_write_is_retried(artifact, bucket, monkeypatch):
         calls.append(etag)
         return text, etag
 
-    monkeypatch.setattr(p.S3Target, "read_sums", racing_read)
+    monkeypatch.setattr(tg.S3Target, "read_sums", racing_read)
     r = p.publish(artifact, "s3://artifacts/")
     assert len(calls) == 2 and r["uploaded"]
     sums = bucket.get_object(Bucket="artifacts", Key="SHA256SUMS")["Body"].read().decode()

@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+from ansible_collections.containerless.zipapp.plugins.module_utils import _config
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as r
 
 
@@ -13,7 +14,7 @@ def make_release(layout, version, deployed_at, config=True, cache=None):
     r.write_record(layout, version, {"version": version, "sha256": "x", "deployed_at": deployed_at,
                                      "shiv_cache": cache})
     if config:
-        cid = r.write_config(layout, version, r.desired_config("", "#!/bin/sh\n", {}, {}))
+        cid = _config.write_config(layout, version, _config.desired_config("", "#!/bin/sh\n", {}, {}))
         r.swap_link(layout.config_link(version), cid)
 
 
@@ -46,7 +47,7 @@ def test_link_version(layout):
 
 
 def test_render_start_quotes_every_word_and_execs():
-    text = r.render_start(["/usr/bin/python3", "/opt/z/demo/releases/1/demo.pyz"], ["serve", "it's", "$HOME"], "hdr")
+    text = _config.render_start(["/usr/bin/python3", "/opt/z/demo/releases/1/demo.pyz"], ["serve", "it's", "$HOME"], "hdr")
     assert text.splitlines() == [
         "#!/bin/sh",
         "# hdr",
@@ -56,7 +57,7 @@ def test_render_start_quotes_every_word_and_execs():
 
 def test_a_pex_start_script_runs_the_venv_and_keeps_pex_root_in_the_state_directory(tmp_path):
     import subprocess
-    text = r.render_start(["/opt/z/demo/releases/1/venv/pex"], ["serve"], "hdr", pex_root=True)
+    text = _config.render_start(["/opt/z/demo/releases/1/venv/pex"], ["serve"], "hdr", pex_root=True)
     assert text.splitlines()[-1] == 'exec /opt/z/demo/releases/1/venv/pex serve "$@"'
     script = tmp_path / "start"
     script.write_text(text.replace('exec /opt/z/demo/releases/1/venv/pex serve "$@"', 'printf %s "${PEX_ROOT-unset}"'))
@@ -65,15 +66,15 @@ def test_a_pex_start_script_runs_the_venv_and_keeps_pex_root_in_the_state_direct
                       ({}, b"unset")):
         out = subprocess.run(["/bin/sh", str(script)], env=env, stdout=subprocess.PIPE, check=True).stdout
         assert out == want, env
-    assert "PEX_ROOT" not in r.render_start(["/usr/bin/python3", "/x.pyz"], [], "hdr")
+    assert "PEX_ROOT" not in _config.render_start(["/usr/bin/python3", "/x.pyz"], [], "hdr")
 
 
 def test_write_config_modes_and_comparison(layout):
     os.makedirs(layout.release("1"))
     old = os.umask(0o077)
     try:
-        files = r.desired_config('A="1"\n', "#!/bin/sh\n", {"demo.service": "[Service]\n"}, {"tok": "s3cr3t"})
-        cid = r.write_config(layout, "1", files)
+        files = _config.desired_config('A="1"\n', "#!/bin/sh\n", {"demo.service": "[Service]\n"}, {"tok": "s3cr3t"})
+        cid = _config.write_config(layout, "1", files)
     finally:
         os.umask(old)
     d = layout.config_dir("1", cid)
@@ -83,16 +84,16 @@ def test_write_config_modes_and_comparison(layout):
     assert os.stat(os.path.join(d, "credentials")).st_mode & 0o777 == 0o700
     assert os.stat(os.path.join(d, "credentials", "tok")).st_mode & 0o777 == 0o600
     assert os.stat(os.path.join(d, "units", "demo.service")).st_mode & 0o777 == 0o644
-    assert r.config_differences(r.read_config(d), files) == []
+    assert _config.config_differences(_config.read_config(d), files) == []
     changed = dict(files, **{"credentials/tok": (b"other", 0o600)})
-    assert r.config_differences(r.read_config(d), changed) == ["credentials/tok"]
-    assert r.write_config(layout, "1", changed) == "config.2"
+    assert _config.config_differences(_config.read_config(d), changed) == ["credentials/tok"]
+    assert _config.write_config(layout, "1", changed) == "config.2"
 
 
 def test_config_diff_hides_credential_values():
-    old = r.desired_config('A="1"\n', "s\n", {}, {"tok": "old-secret"})
-    new = r.desired_config('A="2"\n', "s\n", {}, {"tok": "new-secret", "added": "x"})
-    diff = r.config_diff(old, new, "1/config.1", "1/config.2")
+    old = _config.desired_config('A="1"\n', "s\n", {}, {"tok": "old-secret"})
+    new = _config.desired_config('A="2"\n', "s\n", {}, {"tok": "new-secret", "added": "x"})
+    diff = _config.config_diff(old, new, "1/config.1", "1/config.2")
     text = json.dumps(diff)
     assert "old-secret" not in text and "new-secret" not in text
     assert diff[0]["before"] == 'A="1"\n' and diff[0]["after"] == 'A="2"\n'
@@ -140,7 +141,7 @@ def test_prune_in_check_mode_removes_nothing(layout):
 def test_prune_configs_keeps_linked_and_the_one_before(layout):
     os.makedirs(layout.release("1"))
     for i in range(4):
-        r.write_config(layout, "1", r.desired_config("%d" % i, "", {}, {}))
+        _config.write_config(layout, "1", _config.desired_config("%d" % i, "", {}, {}))
     r.swap_link(layout.config_link("1"), "config.3")
     assert r.prune_configs(layout, "1") == ["config.1", "config.4"]
     assert sorted(n for n in os.listdir(layout.release("1")) if n.startswith("config.")) == ["config.2", "config.3"]
@@ -176,7 +177,7 @@ def test_start_script_exports_chosen_credentials_byte_for_byte(tmp_path):
     creds = tmp_path / "creds"
     creds.mkdir()
     (creds / "tok").write_text("s3cr3t 'x' $y\n\n")
-    text = r.render_start(["/usr/bin/env", "-0"], [], "hdr", {"API_TOKEN": "tok"})
+    text = _config.render_start(["/usr/bin/env", "-0"], [], "hdr", {"API_TOKEN": "tok"})
     script = tmp_path / "start"
     script.write_text(text.replace('exec /usr/bin/env -0 "$@"', 'exec printf %s "$API_TOKEN"'))
     out = subprocess.run(["/bin/sh", str(script)], env={"CREDENTIALS_DIRECTORY": str(creds)},

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ansible_collections.containerless.zipapp.plugins.module_utils import _plan
+from ansible_collections.containerless.zipapp.plugins.module_utils import _config, _plan
 from ansible_collections.containerless.zipapp.plugins.module_utils import _release as rel
 from ansible_collections.containerless.zipapp.plugins.module_utils import _switch as sw
 from ansible_collections.containerless.zipapp.plugins.module_utils import _systemd as sd
@@ -79,8 +79,8 @@ def prepare(layout, version, processes=None, handover=True, listen="127.0.0.1:80
     if not rel.read_record(layout, version):
         rel.write_record(layout, version, {"version": version, "deployed_at": rel.now_utc(), "sha256": "x"})
     scripts = dict((s, "#!/bin/sh\nexec app %s\n" % " ".join(a)) for s, a in plan["scripts"].items())
-    files = rel.desired_config(env, scripts, _plan.units(app, plan), {}, "#!/bin/sh\n", {}, plan["manifest"])
-    return rel.write_config(layout, version, files)
+    files = _config.desired_config(env, scripts, _plan.units(app, plan), {}, "#!/bin/sh\n", {}, plan["manifest"])
+    return _config.write_config(layout, version, files)
 
 
 def switch_to(layout, fake, version, config, **kw):
@@ -221,7 +221,7 @@ def test_deactivate_removes_units_and_links(host):
 
 
 def test_process_units_of_an_older_manifest():
-    old = rel.default_manifest("demoapp", ["demoapp.service", "demoapp.socket"])
+    old = _config.default_manifest("demoapp", ["demoapp.service", "demoapp.socket"])
     old.update(restart=["demoapp.service", "demoapp-worker@1.service", "demoapp-worker@2.service"])
     assert sw.processes_of(old, "demoapp") == ["web", "worker"]
     assert sw.process_units(old, "web", "demoapp") == ["demoapp.service"]
