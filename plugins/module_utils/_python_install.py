@@ -93,6 +93,8 @@ def run_check(executable, version, imports, user=None, timeout=CHECK_TIMEOUT):
     argv = [executable, "-I", "-B", "-c", check_program(imports)]
     who = " as %s" % as_user if as_user else ""
     try:
+        # run_command cannot: the check runs as another user (preexec_fn), in a clean environment, with a timeout
+        # pylint: disable-next=ansible-bad-function
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/",
                                 env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}, preexec_fn=preexec)
     except OSError as e:
