@@ -72,21 +72,24 @@ all:
 INV
 }
 
-# wait_python_fixtures: until the background builds scripts/setup started for the python role's scenario are
-# done: the Python runtimes (.cache/python-fixtures) and the example's pex and orjson builds (bounded: 30 min).
+# wait_background JOB: until the background job scripts/setup started is done (it holds .cache/JOB.lock while it
+# runs; bounded: 30 min); fails unless it ended with status 0.
+wait_background() {
+  local job=$1
+  if ! flock -s -w 1800 "$ZIPAPP_CACHE/$job.lock" true; then
+    echo "the background build $job did not finish in 30 min: $ZIPAPP_CACHE/$job.log" >&2
+    return 1
+  fi
+  if [ "$(cat "$ZIPAPP_CACHE/$job.rc" 2>/dev/null)" != 0 ]; then
+    tail -n 40 "$ZIPAPP_CACHE/$job.log" >&2 2>/dev/null
+    echo "the background build $job failed (or scripts/setup never started it): $ZIPAPP_CACHE/$job.log" >&2
+    return 1
+  fi
+  tail -n 1 "$ZIPAPP_CACHE/$job.log"
+}
+
+# wait_python_fixtures: the background builds for the python role's scenario: the Python runtimes
+# (.cache/python-fixtures) and the example's pex, orjson and pyuwsgi builds.
 wait_python_fixtures() {
-  local job rc i
-  for job in python-fixtures example-extras; do
-    rc=$ZIPAPP_CACHE/$job.rc
-    for i in $(seq 1800); do
-      [ -s "$rc" ] && break
-      sleep 1
-    done
-    if [ "$(cat "$rc" 2>/dev/null)" != 0 ]; then
-      tail -n 40 "$ZIPAPP_CACHE/$job.log" >&2
-      echo "the background build $job failed (or did not finish in 30 min): $ZIPAPP_CACHE/$job.log" >&2
-      return 1
-    fi
-    tail -n 1 "$ZIPAPP_CACHE/$job.log"
-  done
+  wait_background python-fixtures && wait_background example-extras
 }
