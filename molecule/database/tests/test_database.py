@@ -92,6 +92,17 @@ def test_a_rollback_onto_the_expanded_schema_keeps_serving():
     assert psql("SELECT value, updated_by FROM demoapp_counter WHERE name = 'hits'") == "5|2.0.0"
 
 
+def test_every_instance_that_handed_over_stopped_cleanly():
+    """The upgrade and the rollback each stopped an instance that had used the database: each exited
+    gracefully. (psycopg 3 without its binary extra makes a ctypes callback at import; made in the gunicorn
+    arbiter before the fork, it aborted every stop under MemoryDenyWriteExecute=yes and left the unit failed.)"""
+    assert sh(HOST, "systemctl list-units --all --failed --plain --no-legend 'demoapp*'").strip() == ""
+    journal = sh(HOST, "journalctl --no-pager -o cat -u 'demoapp@*.service'")
+    assert journal.count("Stopped demoapp@") >= 2, journal[-2000:]  # the handovers of the upgrade and rollback
+    for sign in ("Fatal Python error", "was sent SIGABRT", "code=killed", "Failed with result"):
+        assert sign not in journal, journal[-3000:]
+
+
 def test_one_off_commands_reach_the_database_with_the_live_release():
     res = play({"zipapp_name": "demoapp", "zipapp_exec": ["manage", "showmigrations", "demoapp"]},
                playbook="containerless.zipapp.exec")
