@@ -14,6 +14,12 @@ start_artifacts() {
     grep -qF "$ZIPAPP_REPO/tests/artifact_server.py --dir $dir --port $port"; then
     return 0
   fi
+  # a port that answers already belongs to someone else (another checkout's server, say): serving its files
+  # instead of ours would test the wrong artifacts
+  if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/" 2>/dev/null; then
+    echo "127.0.0.1:$port answers already, not from this checkout's artifact server: stop that server first" >&2
+    return 1
+  fi
   python3 "$ZIPAPP_REPO/tests/artifact_server.py" --dir "$dir" --port "$port" \
     >"$ZIPAPP_CACHE/artifacts-$port.log" 2>&1 &
   pid=$!
