@@ -45,34 +45,26 @@ def _usage(stream=sys.stderr):
     print(USAGE.format(prog=_prog()), end="", file=stream)
 
 
-def _check_settings():
-    """Load the settings in this process; exit 1 with a clear message on bad settings.
+def _setup_django(settings_only=False):
+    """Configure Django in this process; exit 1 with a clear message on bad settings.
 
-    The gunicorn arbiter calls this instead of _setup_django(): django.setup() would import the database
-    driver, and psycopg 3 without its binary extra makes a ctypes callback when it is imported. Under
-    systemd's MemoryDenyWriteExecute=yes (libffi's static trampolines), a process that forked after making
-    one aborts at exit ("Fatal Python error: Aborted" while garbage-collecting): every stop of the web
-    service, a handover's included, would end in SIGABRT and leave the unit failed.
+    With settings_only, load and validate the settings but do not set Django up. The gunicorn arbiter does
+    that: django.setup() would import the database driver, and psycopg 3 without its binary extra makes a
+    ctypes callback when it is imported. Under systemd's MemoryDenyWriteExecute=yes (libffi's static
+    trampolines), a process that forked after making one aborts at exit ("Fatal Python error: Aborted"
+    while garbage-collecting): every stop of the web service, a handover's included, would end in SIGABRT
+    and leave the unit failed.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demoapp.settings")
+    import django
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
     try:
-        settings.INSTALLED_APPS  # noqa: B018 (loads and validates the settings)
-    except ImproperlyConfigured as exc:
-        print(f"{_prog()}: configuration error: {exc}", file=sys.stderr)
-        sys.exit(1)
-
-
-def _setup_django():
-    """Configure Django in this process; exit 1 with a clear message on bad settings."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demoapp.settings")
-    import django
-    from django.core.exceptions import ImproperlyConfigured
-
-    try:
-        django.setup()
+        if settings_only:
+            settings.INSTALLED_APPS  # noqa: B018 (loads and validates the settings)
+        else:
+            django.setup()
     except ImproperlyConfigured as exc:
         print(f"{_prog()}: configuration error: {exc}", file=sys.stderr)
         sys.exit(1)
@@ -121,8 +113,8 @@ def serve():
             return application
 
     # Fail fast in the arbiter (clear message, exit 1) instead of in every worker. Only the settings: Django
-    # itself, and with it the database driver, is set up in each worker after the fork (see _check_settings).
-    _check_settings()
+    # itself, and with it the database driver, is set up in each worker after the fork (see _setup_django).
+    _setup_django(settings_only=True)
     DemoappServer(prog=f"{_prog()} serve").run()
     return 0
 
