@@ -22,6 +22,7 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._names import
 from ansible_collections.containerless.zipapp.plugins.plugin_utils._checks import (
     URL_SCHEMES,
     EntryPoint,
+    _optional,
     check_abs_path,
     check_checksum,
     check_int,
@@ -271,7 +272,7 @@ DEPLOY_CHECKS = {
     "zipapp_stop_timeout": lambda v: check_int(v, "zipapp_stop_timeout", minimum=1),
     "zipapp_controller_cache": lambda v: must_be_string("zipapp_controller_cache", v),
     "zipapp_signing_keys": check_signing_keys,
-    "zipapp_signature": lambda v: [] if v == "" else check_url(v, "zipapp_signature", DEPLOY_URL_SCHEMES),
+    "zipapp_signature": _optional(lambda v: check_url(v, "zipapp_signature", DEPLOY_URL_SCHEMES)),
     "zipapp_signature_namespace": check_signature_namespace,
     "zipapp_description": lambda v: must_be_string("zipapp_description", v),
     "zipapp_health_path": check_health_path,

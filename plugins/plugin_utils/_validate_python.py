@@ -12,6 +12,7 @@ import re
 from ansible_collections.containerless.zipapp.plugins.module_utils._names import _describe, _text, must_be_string
 from ansible_collections.containerless.zipapp.plugins.plugin_utils._checks import (
     EntryPoint,
+    _optional,
     check_headers,
     check_int,
     check_signature_namespace,
@@ -83,7 +84,7 @@ STANDALONE_CHECKS = {
     "zipapp_python_download_timeout": lambda v: check_int(v, "zipapp_python_download_timeout", minimum=1),
     "zipapp_python_download_headers": lambda v: check_headers(v, "zipapp_python_download_headers"),
     "zipapp_python_signing_keys": lambda v: check_signing_keys(v, "zipapp_python_signing_keys"),
-    "zipapp_python_signature": lambda v: [] if v == "" else check_url(v, "zipapp_python_signature"),
+    "zipapp_python_signature": _optional(lambda v: check_url(v, "zipapp_python_signature")),
     "zipapp_python_signature_namespace": lambda v: check_signature_namespace(v, "zipapp_python_signature_namespace"),
 }
 
