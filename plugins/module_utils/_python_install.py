@@ -112,9 +112,31 @@ def run_check(executable, version, imports, user=None, timeout=CHECK_TIMEOUT):
         raise PythonInstallError("%s%s failed its check (import %s), exit %d: %s"
                                  % (executable, who, ", ".join(imports), proc.returncode,
                                     " | ".join(tail) or "no output"))
-    if out != version:
+    if not version_matches(out, version):
         raise PythonInstallError("%s reports Python %s, not %s" % (executable, out or "(nothing)", version))
     return out
+
+
+def version_matches(reported, wanted):
+    """A full ``wanted`` (``3.13.5``) must match exactly; ``3.11`` admits any ``3.11.x``."""
+    if VERSION_RE.fullmatch(wanted or ""):
+        return reported == wanted
+    return reported.startswith(wanted + ".")
+
+
+def check_executable(executable, version, imports=DEFAULT_IMPORTS, user=None):
+    """Check an interpreter installed by other means (the distribution's packages) as ``run_check`` does.
+
+    ``version`` is a full version or ``X.Y``.  Returns the version it reported.
+    """
+    if not re.fullmatch(r"[0-9]+\.[0-9]+", version or "") and not VERSION_RE.fullmatch(version or ""):
+        raise PythonInstallError("version %r is neither a full CPython version such as '3.13.5' nor a "
+                                 "minor version such as '3.11'" % (version,))
+    if not os.path.isabs(executable):
+        raise PythonInstallError("executable must be an absolute path, got %r" % (executable,))
+    if not os.path.isfile(executable):
+        raise PythonInstallError("%s is not installed (no such file)" % executable)
+    return run_check(executable, version, imports, user)
 
 
 def _norm(name):

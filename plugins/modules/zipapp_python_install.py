@@ -24,6 +24,8 @@ description:
   - Without O(src) the module only reports whether O(dest) holds a working Python O(version); use it to skip
     the download of a version that is already installed.
   - Download and verify O(src) first with M(containerless.zipapp.zipapp_artifact).
+  - With O(executable) instead of O(dest), the module checks an interpreter installed by other means (the
+    distribution's packages) the same way, and changes nothing.
 author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
@@ -41,12 +43,19 @@ options:
     description:
       - Absolute path of the install, by convention C(<prefix>/<version>). The interpreter is
         C(<dest>/bin/python3.X).
+      - Exactly one of O(dest) and O(executable) is required.
     type: path
-    required: true
+  executable:
+    description:
+      - Absolute path of an interpreter installed by other means, for example C(/usr/bin/python3.11), to check
+        as an install is checked (run as O(check_as), import O(imports), report O(version)). Nothing is changed.
+      - With O(executable), O(version) may also be a minor version such as C(3.11), which admits any C(3.11.x).
+    type: path
   version:
     description:
       - The full CPython version the tarball holds, for example C(3.13.5) or C(3.14.0rc1). The installed
         interpreter must report exactly this version.
+      - With O(executable), a minor version such as C(3.11) is enough.
     type: str
     required: true
   src:
@@ -94,6 +103,10 @@ EXAMPLES = r"""
     mode: "0600"
   when: not python_3135.installed
 
+- name: Check the distribution's Python 3.11 as an install is checked
+  containerless.zipapp.zipapp_python_install:
+    executable: /usr/bin/python3.11
+    version: "3.11"
 - name: Install Python 3.13.5
   containerless.zipapp.zipapp_python_install:
     src: /opt/python/.cpython-3.13.5.tar.gz
@@ -106,7 +119,7 @@ EXAMPLES = r"""
 RETURN = r"""
 dest:
   description: The install directory.
-  returned: always
+  returned: when O(dest) is given
   type: str
   sample: /opt/python/3.13.5
 executable:
@@ -115,7 +128,9 @@ executable:
   type: str
   sample: /opt/python/3.13.5/bin/python3.13
 installed:
-  description: Whether O(dest) held a working Python O(version) before the module ran.
+  description:
+    - Whether O(dest) held a working Python O(version) before the module ran.
+    - With O(executable), whether it passed its check (always true when the module succeeds).
   returned: always
   type: bool
 version:
@@ -132,6 +147,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.containerless.zipapp.plugins.module_utils._python_install import (
     DEFAULT_IMPORTS,
     PythonInstallError,
+    check_executable,
     check_imports,
     executable_path,
     install,
@@ -142,16 +158,21 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._python_insta
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            dest=dict(type="path", required=True),
+            dest=dict(type="path"),
+            executable=dict(type="path"),
             version=dict(type="str", required=True),
             src=dict(type="path"),
             remove_src=dict(type="bool", default=False),
             imports=dict(type="list", elements="str", default=list(DEFAULT_IMPORTS)),
             check_as=dict(type="str", default="nobody"),
         ),
+        required_one_of=[("dest", "executable")],
+        mutually_exclusive=[("dest", "executable"), ("src", "executable")],
         supports_check_mode=True,
     )
     p = module.params
+    if p["executable"]:
+        check(module)
     dest = p["dest"].rstrip("/") or "/"
     result = dict(changed=False, dest=dest, version=p["version"], installed=False)
     try:
@@ -178,6 +199,19 @@ def main():
     except PythonInstallError as e:
         result["changed"] = False
         module.fail_json(msg="%s; %s was not changed" % (e, dest), **result)
+    module.exit_json(**result)
+
+
+def check(module):
+    """Check an interpreter installed by other means; changes nothing."""
+    p = module.params
+    result = dict(changed=False, executable=p["executable"], version=p["version"], installed=False)
+    try:
+        check_imports(p["imports"])
+        result["version"] = check_executable(p["executable"], p["version"], p["imports"], p["check_as"])
+    except PythonInstallError as e:
+        module.fail_json(msg="%s; nothing was changed" % e, **result)
+    result["installed"] = True
     module.exit_json(**result)
 
 

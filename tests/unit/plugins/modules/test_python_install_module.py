@@ -104,9 +104,51 @@ def test_bad_arguments_fail_before_anything(capsys, args, fragment):
     assert failed and fragment in res["msg"]
 
 
+def interpreter(path, prints, ok=True):
+    """A stand-in interpreter installed by other means: a script that prints a version (or fails)."""
+    body = ("echo %s\n" % prints) if ok else "echo 'ModuleNotFoundError: _ssl' >&2\nexit 1\n"
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.11.2"])
+def test_executable_is_checked_and_nothing_changes(capsys, tmp_path, version):
+    exe = interpreter(tmp_path / "python3.11", "3.11.2")
+    failed, res = run(capsys, executable=exe, version=version, check_as="")
+    assert not failed
+    assert (res["changed"], res["installed"], res["executable"], res["version"]) == (False, True, exe, "3.11.2")
+    assert os.listdir(str(tmp_path)) == ["python3.11"]
+
+
+@pytest.mark.parametrize("prints, version, ok, fragment", [
+    ("3.11.2", "3.1", True, "reports Python 3.11.2, not 3.1"),  # an unquoted 3.10 arrives as 3.1
+    ("3.12.1", "3.11", True, "reports Python 3.12.1, not 3.11"),
+    ("3.11.2", "3.11.3", True, "reports Python 3.11.2, not 3.11.3"),
+    ("3.11.2", "3.11", False, "failed its check (import ssl, sqlite3, zlib, ctypes, json), exit 1"),
+    ("3.11.2", "three", True, "neither a full CPython version"),
+])
+def test_a_failing_executable_fails_and_says_why(capsys, tmp_path, prints, version, ok, fragment):
+    exe = interpreter(tmp_path / "python3", prints, ok)
+    failed, res = run(capsys, executable=exe, version=version, check_as="")
+    assert failed and not res["changed"] and not res["installed"]
+    assert fragment in res["msg"] and res["msg"].endswith("; nothing was changed")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (dict(executable="/nonexistent/python3.11", version="3.11"), "/nonexistent/python3.11 is not installed"),
+    (dict(executable="python3", version="3.11"), "absolute path"),
+    (dict(executable="/usr/bin/python3", dest="/opt/python/3.11.2", version="3.11.2"), "mutually exclusive"),
+    (dict(version="3.11"), "one of the following is required: dest, executable"),
+])
+def test_bad_executable_arguments_fail(capsys, args, fragment):
+    failed, res = run(capsys, **args)
+    assert failed and fragment in res["msg"]
+
+
 def test_the_documentation_parses():
     import yaml
     doc = yaml.safe_load(module.DOCUMENTATION)
-    assert set(doc["options"]) == {"dest", "version", "src", "remove_src", "imports", "check_as"}
+    assert set(doc["options"]) == {"dest", "executable", "version", "src", "remove_src", "imports", "check_as"}
     yaml.safe_load(module.EXAMPLES)
     assert set(yaml.safe_load(module.RETURN)) == {"dest", "executable", "installed", "version"}
