@@ -2,6 +2,8 @@
 """Plot the probe across one upgrade, naive restart vs the handover (bench/results -> PNG).
 
     bench/plot.py bench/results [ROUND] [OUT.png]
+
+The title gives the size of the upgrade's pyz (examples/dist/demoapp-2.0.0.pyz, the file bench/run served).
 """
 
 import csv
@@ -18,6 +20,17 @@ def load(path):
     with open(path) as f:
         rows = list(csv.DictReader(f))
     return [(float(r["t"]), float(r["latency"]), int(r["status"]), r["version"]) for r in rows]
+
+
+PYZ = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "dist", "demoapp-2.0.0.pyz")
+
+
+def pyz_size():
+    """``9.3 MB``, or ``size unknown`` when the example was not built."""
+    try:
+        return "%.1f MB" % (os.path.getsize(PYZ) / 1e6)
+    except OSError:
+        return "size unknown"
 
 
 def main():
@@ -43,7 +56,8 @@ def main():
         ax.legend(loc="upper right", fontsize=8)
         ax.grid(True, which="both", alpha=0.3)
     axes[-1].set_xlabel("seconds since the probe started (one GET every 20 ms on 127.0.0.1)")
-    fig.suptitle("Upgrade 1.0.0 -> 2.0.0 of the example Django app (8.8 MB pyz), round %s" % number)
+    fig.suptitle("Upgrade 1.0.0 -> 2.0.0 of the example Django app (%s pyz), round %s"
+                 % (pyz_size(), number))
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     print(out)
