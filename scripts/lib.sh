@@ -7,13 +7,17 @@ ZIPAPP_CACHE=$ZIPAPP_REPO/.cache
 step() { printf '\n==== %s ====\n' "$*"; }
 
 # start_artifacts PORT [DIR]: serve DIR (default examples/dist) on 127.0.0.1:PORT (tests/artifact_server.py).
+# Sets ZIPAPP_ARTIFACTS_STARTED=1 when it started the server, 0 when it reused the one this checkout runs
+# (then stop_artifacts is the starter's job).
 start_artifacts() {
   local port=$1 dir=${2:-$ZIPAPP_REPO/examples/dist} pidfile=$ZIPAPP_CACHE/artifacts-$1.pid pid i
+  ZIPAPP_ARTIFACTS_STARTED=0
   # reuse the server this checkout started, if it still runs (the pid alone could have been recycled)
   if [ -s "$pidfile" ] && { tr '\0' ' ' <"/proc/$(cat "$pidfile")/cmdline"; } 2>/dev/null |
     grep -qF "$ZIPAPP_REPO/tests/artifact_server.py --dir $dir --port $port"; then
     return 0
   fi
+  ZIPAPP_ARTIFACTS_STARTED=1
   # a port that answers already belongs to someone else (another checkout's server, say): serving its files
   # instead of ours would test the wrong artifacts
   if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/" 2>/dev/null; then
