@@ -25,18 +25,12 @@ extends_documentation_fragment:
   - containerless.zipapp.signature
   - action_common_attributes.flow
   - action_common_attributes.files
+  - containerless.zipapp.attributes.action
+  - containerless.zipapp.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
-    support: none
-  platform:
-    platforms: posix
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
     support: none
   safe_file_operations:
     support: full

@@ -28,6 +28,7 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.attributes
 attributes:
   check_mode:
     support: partial
@@ -35,8 +36,6 @@ attributes:
       one cannot be predicted without building).
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   project:
     description: Directory of the Python project (with its C(pyproject.toml) or C(setup.py)).

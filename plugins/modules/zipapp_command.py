@@ -23,14 +23,13 @@ extends_documentation_fragment:
   - action_common_attributes
   - containerless.zipapp.app
   - containerless.zipapp.app.lock
+  - containerless.zipapp.attributes
 attributes:
   check_mode:
     support: full
     details: In check mode no command runs.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   version:
     description: The prepared release.

@@ -21,14 +21,13 @@ author:
 extends_documentation_fragment:
   - action_common_attributes
   - containerless.zipapp.app
+  - containerless.zipapp.attributes
 attributes:
   check_mode:
     support: partial
     details: In check mode the command does not run; the module only checks that it could.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   args:
     description: The arguments after the zipapp, for example V([manage, check]).

@@ -18,14 +18,13 @@ author:
 extends_documentation_fragment:
   - action_common_attributes
   - containerless.zipapp.app.health
+  - containerless.zipapp.attributes
 attributes:
   check_mode:
     support: full
     details: In check mode nothing is checked (the service was not restarted).
   diff_mode:
     support: N/A
-  platform:
-    platforms: posix
 options:
   service:
     description: The service unit.

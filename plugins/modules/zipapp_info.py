@@ -25,11 +25,8 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.attributes.info_module
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
   platform:
     platforms: posix
     details: The tags of interpreters on Linux are computed fully; elsewhere only their own platform tag is known.

@@ -27,19 +27,13 @@ extends_documentation_fragment:
   - containerless.zipapp.app
   - containerless.zipapp.app.lock
   - containerless.zipapp.app.lock_take
+  - containerless.zipapp.attributes.action
+  - containerless.zipapp.attributes
 attributes:
   check_mode:
     support: full
     details: In check mode the lock is neither taken nor released and nothing is logged.
   diff_mode:
-    support: none
-  platform:
-    platforms: posix
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
     support: none
 options:
   state:

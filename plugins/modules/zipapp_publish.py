@@ -25,14 +25,13 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
     details: Shows the change of C(SHA256SUMS).
-  platform:
-    platforms: posix
 options:
   src:
     description: The artifact to publish, a file where the module runs (the controller in the publish role).

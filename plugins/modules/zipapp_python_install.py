@@ -30,14 +30,13 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
+  - containerless.zipapp.attributes
 attributes:
   check_mode:
     support: full
     details: In check mode nothing is extracted; an absent O(dest) is reported as a change.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   dest:
     description:

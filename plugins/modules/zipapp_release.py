@@ -47,20 +47,14 @@ extends_documentation_fragment:
   - containerless.zipapp.app
   - containerless.zipapp.app.lock
   - containerless.zipapp.app.lock_take
+  - containerless.zipapp.attributes.action
+  - containerless.zipapp.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
     details: Shows the env file, start scripts and units against the live release's; credential values are never shown.
-  platform:
-    platforms: posix
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 options:
   version:
     description: Version of the release.

@@ -20,13 +20,8 @@ author:
 extends_documentation_fragment:
   - action_common_attributes
   - containerless.zipapp.app
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: posix
+  - containerless.zipapp.attributes.info_module
+  - containerless.zipapp.attributes
 options:
   python:
     description: Interpreter to check (path).

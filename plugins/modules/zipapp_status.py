@@ -19,13 +19,8 @@ author:
   - containerless.zipapp maintainers (@containerless)
 extends_documentation_fragment:
   - action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: posix
+  - containerless.zipapp.attributes.info_module
+  - containerless.zipapp.attributes
 options:
   name:
     description: The app; without it, every app under O(root). A host without it reports no app.

@@ -41,13 +41,12 @@ extends_documentation_fragment:
   - containerless.zipapp.app.lock
   - containerless.zipapp.app.lock_take
   - containerless.zipapp.app.health
+  - containerless.zipapp.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   version:
     description:

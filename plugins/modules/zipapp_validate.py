@@ -19,6 +19,7 @@ author:
 extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
+  - containerless.zipapp.attributes.action
 attributes:
   check_mode:
     support: full
@@ -26,12 +27,6 @@ attributes:
     support: none
   platform:
     platforms: all
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 options:
   checks:
     description: Which role entry point's variables to check.
