@@ -27,6 +27,7 @@ import tempfile
 from ansible_collections.containerless.zipapp.plugins.module_utils._artifact import fsync_dir, makedirs
 
 VERSION_RE = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)((?:a|b|rc)[0-9]+)?")
+MINOR_RE = re.compile(r"[0-9]+\.[0-9]+")  # what an interpreter installed by other means may be asked for
 MODULE_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 DEFAULT_IMPORTS = ("ssl", "sqlite3", "zlib", "ctypes", "json")
 TOP = "python"
@@ -129,7 +130,7 @@ def check_executable(executable, version, imports=DEFAULT_IMPORTS, user=None):
 
     ``version`` is a full version or ``X.Y``.  Returns the version it reported.
     """
-    if not re.fullmatch(r"[0-9]+\.[0-9]+", version or "") and not VERSION_RE.fullmatch(version or ""):
+    if not (MINOR_RE.fullmatch(version or "") or VERSION_RE.fullmatch(version or "")):
         raise PythonInstallError("version %r is neither a full CPython version such as '3.13.5' nor a "
                                  "minor version such as '3.11'" % (version,))
     if not os.path.isabs(executable):
