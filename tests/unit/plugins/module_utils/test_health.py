@@ -86,3 +86,21 @@ def test_unix_socket(tmp_path):
     finally:
         srv.shutdown()
         os.unlink(path)
+
+
+def test_a_refused_host_stops_at_once_and_says_what_to_set(tcp_server):
+    """Django's DisallowedHost answer (400) never changes with retries: one attempt, and the message names
+    zipapp_health_host and ALLOWED_HOSTS."""
+    Handler.answers = [400] * 10
+    result = _health.check(tcp_server, "/health/", "localhost", timeout=2, retries=30, delay=0.5)
+    assert not result["ok"] and result["status"] == 400 and result["attempts"] == 1
+    assert result["seconds"] < 0.5  # no delay slept: the verdict came with the first answer
+    text = _health.describe(result)
+    assert text.startswith("HTTP 400") and "zipapp_health_host" in text and "ALLOWED_HOSTS" in text
+    assert "Host: localhost" in text
+
+
+def test_other_client_errors_are_retried(tcp_server):
+    Handler.answers = [404, 200]
+    result = _health.check(tcp_server, "/health", "h", timeout=2, retries=3, delay=0.01)
+    assert result["ok"] and result["attempts"] == 2
