@@ -256,14 +256,26 @@ def mark_failed(layout, version, reason):
     return True
 
 
-def mark_healthy(layout, version, config):
-    """Record that ``config`` of ``version`` passed its checks and served: it needs no canary again."""
+def mark_healthy(layout, version, config, check=None):
+    """Record that ``config`` of ``version`` passed its checks and served: it needs no canary again.
+
+    ``check`` (path, host, address, timeout, retries, delay, settle) is the health check it passed: a rollback
+    to this release that names no check of its own reuses it, so going back needs nothing but the app's name.
+    """
     record = read_record(layout, version)
-    if record is None or config in (record.get("healthy") or {}):
+    if record is None or (config in (record.get("healthy") or {}) and (check is None or record.get("check") == check)):
         return False
-    record.setdefault("healthy", {})[config] = now_utc()
+    record.setdefault("healthy", {}).setdefault(config, now_utc())
+    if check is not None:
+        record["check"] = check
     write_record(layout, version, record)
     return True
+
+
+def recorded_check(layout, version):
+    """The health check ``version`` last passed on this host (``mark_healthy``), or None."""
+    check = (read_record(layout, version) or {}).get("check")
+    return check if isinstance(check, dict) else None
 
 
 def is_healthy(layout, version, config):

@@ -47,6 +47,7 @@ class Swap:
         self.live_before = rel.link_version(self.layout, self.layout.current)
         self.version = None
         self.canary_units = None
+        self.health = None  # the check of this switch (health_check())
         self.result = dict(changed=False, switched=False, rolled_back=False, live=self.live_before,
                            previous=rel.link_version(self.layout, self.layout.previous), handovers=[], restarted=[],
                            canary=None, units_changed=[], pruned=[], finished=False, seconds={})
@@ -104,23 +105,35 @@ class Swap:
 
     # ---- the steps --------------------------------------------------------------------------------
 
-    def check_settings(self, address):
+    def health_check(self, version):
+        """The health check of this switch: the one given, or -- for a rollback that names no health path -- the
+        one ``version`` passed when it went live here (``rel.recorded_check``), so that going back needs nothing
+        but the app's name and still checks what the deploy checked."""
         p = self.p
-        return dict(path=p["health_path"], host=p["health_host"], timeout=p["timeout"], retries=p["retries"],
-                    delay=p["delay"], settle=p["settle"], address=address)
+        check = dict(path=p["health_path"], host=p["health_host"], address=p["health_address"], timeout=p["timeout"],
+                     retries=p["retries"], delay=p["delay"], settle=p["settle"])
+        if p["rollback"] and not p["health_path"]:
+            recorded = rel.recorded_check(self.layout, version)
+            if recorded:
+                check.update((k, v) for k, v in recorded.items() if k in check)
+                self.result["health_check_from"] = "release record"
+        return check
+
+    def check_settings(self, address):
+        return dict(self.health, address=address)
 
     def canary(self, version, config, plan):
         """Boot the release on a private socket and check it; raise Failed when it fails."""
         instance = RuntimeUnits(self.run, self.layout, version, config, "canary")
-        p = self.p
+        c = self.health
         try:
             instance.install(_units.CANARY)  # zipapp_release may have started it already
             rc, out = instance.start(instance.socket, instance.service)
             if rc != 0:
                 raise RuntimeError("starting the canary failed: %s" % out)
-            if p["health_path"]:
-                result = _health.check(instance.socket_path, p["health_path"], p["health_host"], p["timeout"],
-                                       p["retries"], p["delay"], still_running=instance.dead)
+            if c["path"]:
+                result = _health.check(instance.socket_path, c["path"], c["host"], c["timeout"],
+                                       c["retries"], c["delay"], still_running=instance.dead)
             else:
                 result = self.settle(instance)
             if not result["ok"]:
@@ -135,8 +148,8 @@ class Swap:
             instance.remove()
         self.result["canary"] = dict((k, v) for k, v in result.items() if k != "journal")
         if not result["ok"]:
-            what = "GET %s: %s" % (p["health_path"], _health.describe(result)) if p["health_path"] else \
-                "it did not stay up for %s s: %s" % (p["settle"], result.get("error"))
+            what = "GET %s: %s" % (c["path"], _health.describe(result)) if c["path"] else \
+                "it did not stay up for %s s: %s" % (c["settle"], result.get("error"))
             raise Failed("release %s of %s failed its canary check before going live (%s); it was not switched in. "
                          "Last lines of its journal: %s"
                          % (version, self.name, what, " | ".join(result.get("journal", [])[-8:])),
@@ -145,7 +158,7 @@ class Swap:
     def settle(self, instance):
         rc, out = instance.start(instance.service)
         start = time.time()
-        while time.time() - start < self.p["settle"]:
+        while time.time() - start < self.health["settle"]:
             dead = instance.dead()
             if dead or instance.state().get("ActiveState") != "active":
                 return dict(ok=False, error=dead or "the canary stopped", attempts=1,
@@ -224,6 +237,7 @@ class Swap:
         p, lay = self.p, self.layout
         version, config = self.target()
         self.version = version
+        self.health = self.health_check(version)
         if config is None:
             self.result.update(changed=True, switched=True, live=version, handovers=self.predicted_handovers())
             return
@@ -248,7 +262,7 @@ class Swap:
                 self.canary(version, config, plan)
         else:  # one that zipapp_release started for a deploy that then failed, or a killed run's
             RuntimeUnits(self.run, lay, version, config, "canary").remove()
-        address = p["health_address"] or self.listen_address(version, config)
+        address = self.health["address"] or self.listen_address(version, config)
         try:
             try:
                 with self.timed("commit"):
@@ -275,7 +289,7 @@ class Swap:
                            previous=rel.link_version(lay, lay.previous))
         if self.canary_units:
             self.canary_units.remove(reload=False)
-        rel.mark_healthy(lay, version, config)
+        rel.mark_healthy(lay, version, config, check=self.health)
         if p["keep"]:
             self.result["pruned"] = rel.prune(lay, p["keep"])
         rel.prune_configs(lay, version)

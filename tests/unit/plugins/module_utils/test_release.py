@@ -187,3 +187,42 @@ def test_start_script_exports_chosen_credentials_byte_for_byte(tmp_path):
     res = subprocess.run(["/bin/sh", str(script)], env={"CREDENTIALS_DIRECTORY": str(creds)},
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     assert res.returncode == 1 and b"credential tok is missing" in res.stderr
+
+
+def test_start_script_exports_the_path_of_a_credential(tmp_path):
+    """zipapp_secrets_file_env: the variable names the credential's file (the *_FILE convention), the value stays
+    in it; a missing credential stops the start."""
+    import subprocess
+    creds = tmp_path / "creds dir"
+    creds.mkdir()
+    (creds / "secret_key").write_text("k3y")
+    text = _config.render_start(["/usr/bin/env"], [], "hdr", secrets_file_env={"SECRET_KEY_FILE": "secret_key"})
+    script = tmp_path / "start"
+    script.write_text(text.replace('exec /usr/bin/env "$@"', 'exec cat "$SECRET_KEY_FILE"'))
+    res = subprocess.run(["/bin/sh", str(script)], env={"CREDENTIALS_DIRECTORY": str(creds)},
+                         stdout=subprocess.PIPE, check=False)
+    assert res.returncode == 0 and res.stdout == b"k3y"
+    script.write_text(text.replace('exec /usr/bin/env "$@"', 'exec printf %s "$SECRET_KEY_FILE"'))
+    out = subprocess.run(["/bin/sh", str(script)], env={"CREDENTIALS_DIRECTORY": str(creds)},
+                         stdout=subprocess.PIPE, check=False).stdout
+    assert out == str(creds / "secret_key").encode()
+    (creds / "secret_key").unlink()
+    res = subprocess.run(["/bin/sh", str(script)], env={"CREDENTIALS_DIRECTORY": str(creds)},
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    assert res.returncode == 1 and b"credential secret_key is missing" in res.stderr
+
+
+def test_the_check_a_release_passed_is_recorded_for_its_rollback(layout):
+    """mark_healthy keeps the check that passed; recorded_check gives it back to a rollback that names none."""
+    make_release(layout, "1.0.0", "2026-12-01T00:00:00Z")
+    check = {"path": "/health/", "host": "app.example.com", "address": "", "timeout": 5, "retries": 30, "delay": 1,
+             "settle": 3}
+    assert r.recorded_check(layout, "1.0.0") is None
+    assert r.mark_healthy(layout, "1.0.0", "config.1", check=check)
+    assert r.recorded_check(layout, "1.0.0") == check and r.is_healthy(layout, "1.0.0", "config.1")
+    since = r.read_record(layout, "1.0.0")["healthy"]["config.1"]
+    assert not r.mark_healthy(layout, "1.0.0", "config.1", check=check)  # nothing new: nothing written
+    assert r.mark_healthy(layout, "1.0.0", "config.1", check=dict(check, path="/ready"))
+    record = r.read_record(layout, "1.0.0")
+    assert record["check"]["path"] == "/ready" and record["healthy"]["config.1"] == since
+    assert r.recorded_check(layout, "9.9.9") is None
