@@ -17,13 +17,16 @@ from ansible_collections.containerless.zipapp.plugins.module_utils._fs import fs
 from ansible_collections.containerless.zipapp.plugins.module_utils._release import config_numbers, read_bytes, write_file
 
 
-def render_start(command, args, header, secrets_env=None, pex_root=False):
+def render_start(command, args, header, secrets_env=None, pex_root=False, secrets_file_env=None):
     """The release's start script: ``exec`` keeps the PID, so socket activation's LISTEN_PID matches.
 
     ``command`` runs the zipapp (``[python, pyz]``, or a pex venv's ``pex`` script) with ``args``.
     ``secrets_env`` (ENV_NAME -> credential id) exports credentials into the environment, byte for
-    byte (trailing newlines included).  ``pex_root`` points ``PEX_ROOT`` into the unit's state directory,
-    so pex never reaches for an unwritable home or a shared /tmp.
+    byte (trailing newlines included); ``secrets_file_env`` (ENV_NAME -> credential id) exports the path of
+    the credential's file instead, for apps that take a secret as a file (the ``*_FILE`` convention): the
+    value stays in systemd's private, memory-backed ``$CREDENTIALS_DIRECTORY``.  Every place a release runs
+    (its units, the canary, release commands, exec) starts through these scripts.  ``pex_root`` points
+    ``PEX_ROOT`` into the unit's state directory, so pex never reaches for an unwritable home or a shared /tmp.
     """
     words = " ".join(shlex.quote(w) for w in list(command) + list(args))
     lines = ["#!/bin/sh"] + ["# " + line for line in header.splitlines()]
@@ -34,6 +37,11 @@ def render_start(command, args, header, secrets_env=None, pex_root=False):
         lines += ['[ -r %s ] || { echo "credential %s is missing" >&2; exit 1; }' % (path, cred),
                   "%s=$(cat %s; echo x)" % (name, path),
                   'export %s="${%s%%x}"' % (name, name)]
+    for name, cred in sorted((secrets_file_env or {}).items()):
+        path = '"$CREDENTIALS_DIRECTORY"/%s' % shlex.quote(cred)
+        lines += ['[ -r %s ] || { echo "credential %s is missing" >&2; exit 1; }' % (path, cred),
+                  "%s=%s" % (name, path),
+                  "export %s" % name]
     lines.append('exec %s "$@"' % words)
     return "\n".join(lines) + "\n"
 

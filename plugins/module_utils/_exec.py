@@ -63,15 +63,17 @@ def render(app, spec, header):
     words = ["systemd-run", "--quiet", "--wait", "--collect", "--service-type=exec",
              '--unit="%s-exec-$$"' % app.name, "--description=" + shlex.quote("%s (one-off command)" % app.description)]
     words += ["-p " + _double_quoted(prop) for prop in service_properties(unit)]
-    words += ['${limit:+-p "$limit"}', '"$io"', "/bin/sh", '"${here}/run"', '"$@"']
+    words += ['${limit:+-p "$limit"}', '${envfile:+-p "$envfile"}', '"$io"', "/bin/sh", '"${here}/run"', '"$@"']
     lines = ["#!/bin/sh"] + ["# " + line for line in header.splitlines()]
     lines += ["# A one-off command of this release, in its sandbox, as its user: sh <this config>/%s ARGS..." % SCRIPT,
               "# (zipapp-exec %s ARGS... runs it for the live release; the release commands run it before the switch)"
               % app.name,
-              "# ZIPAPP_EXEC_TIMEOUT=SECONDS stops the command after that long.",
+              "# ZIPAPP_EXEC_TIMEOUT=SECONDS stops the command after that long; ZIPAPP_EXEC_ENV_FILE=PATH adds the",
+              "# variables of that EnvironmentFile= (read by systemd, so no value shows in a command line).",
               'here=$(cd "$(dirname "$0")" && pwd -P) || exit 2',
               'if [ -t 0 ] && [ -t 1 ]; then io=--pty; else io=--pipe; fi',
               'limit=${ZIPAPP_EXEC_TIMEOUT:+RuntimeMaxSec=$ZIPAPP_EXEC_TIMEOUT}',
+              'envfile=${ZIPAPP_EXEC_ENV_FILE:+EnvironmentFile=$ZIPAPP_EXEC_ENV_FILE}',
               "exec " + " \\\n  ".join(words)]
     return "\n".join(lines) + "\n"
 

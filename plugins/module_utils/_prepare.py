@@ -220,9 +220,11 @@ class Release:
                 self.fail(str(e))
         # a pex runs from its venv (the venv's python and the pex's entry point), a pyz with the interpreter
         command = [os.path.join(pex["venv"], "pex")] if pex else [p["python"], lay.pyz(self.version)]
-        scripts = dict((script, _config.render_start(command, args, header, p["secrets_env"], pex_root=bool(pex)))
+        scripts = dict((script, _config.render_start(command, args, header, p["secrets_env"], pex_root=bool(pex),
+                                                     secrets_file_env=p["secrets_file_env"]))
                        for script, args in sorted(the_plan["scripts"].items()))
-        run_text = _config.render_start(command, [], header, p["secrets_env"], pex_root=bool(pex))
+        run_text = _config.render_start(command, [], header, p["secrets_env"], pex_root=bool(pex),
+                                        secrets_file_env=p["secrets_file_env"])
         spec = _plan.web_spec(the_plan["manifest"])
         exec_text = _exec.render(app, spec, header) if spec else None
         units = _plan.units(app, the_plan)

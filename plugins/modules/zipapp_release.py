@@ -85,6 +85,13 @@ options:
     description: Credentials to export into the environment of the app, as C(ENV_NAME) to credential id.
     type: dict
     default: {}
+  secrets_file_env:
+    description:
+      - Paths of credentials to export into the environment of the app, as C(ENV_NAME) to credential id
+        (C(SECRET_KEY_FILE=$CREDENTIALS_DIRECTORY/secret_key)), for apps that read a secret from a file named by a
+        variable. Set in every place the release runs - its units, the canary, release commands and exec.
+    type: dict
+    default: {}
   processes:
     description:
       - The app's processes, as the deploy role's C(zipapp_processes) (C(web) with its C(listen), and others, each
@@ -272,6 +279,7 @@ ARGUMENT_SPEC = _common.argument_spec(
     env=dict(type="dict", default={}),
     secrets=dict(type="dict", default={}, no_log=True),
     secrets_env=dict(type="dict", default={}, no_log=False),  # env names -> credential ids, no values
+    secrets_file_env=dict(type="dict", default={}, no_log=False),  # likewise
     processes=dict(type="dict", default={}),
     args=dict(type="list", elements="str", default=[]),
     listen=dict(type="str", default=""),

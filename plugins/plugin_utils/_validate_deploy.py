@@ -114,6 +114,7 @@ def check_commands(value, var="zipapp_release_commands"):
 
 
 def check_secrets_env(value, var="zipapp_secrets_env"):
+    """``{ENV_NAME: credential id}`` (zipapp_secrets_env, zipapp_secrets_file_env)."""
     if not isinstance(value, dict):
         return ["%s must be a mapping of ENV_NAME: credential id" % var]
     errors = []
@@ -219,10 +220,16 @@ def check_deploy_together(values):
     errors = []
     secrets_env = values.get("zipapp_secrets_env")
     secrets = values.get("zipapp_secrets")
-    if isinstance(secrets_env, dict) and isinstance(secrets, dict):
-        for key, cred in sorted(secrets_env.items(), key=lambda kv: str(kv[0])):
-            if cred not in secrets:
-                errors.append("zipapp_secrets_env.%s=%r is not a key of zipapp_secrets" % (key, cred))
+    file_env = values.get("zipapp_secrets_file_env")
+    for var, mapping in (("zipapp_secrets_env", secrets_env), ("zipapp_secrets_file_env", file_env)):
+        if isinstance(mapping, dict) and isinstance(secrets, dict):
+            for key, cred in sorted(mapping.items(), key=lambda kv: str(kv[0])):
+                if cred not in secrets:
+                    errors.append("%s.%s=%r is not a key of zipapp_secrets" % (var, key, cred))
+    if isinstance(secrets_env, dict) and isinstance(file_env, dict):
+        for key in sorted(set(secrets_env) & set(file_env), key=str):
+            errors.append("zipapp_secrets_file_env.%s: %s is also in zipapp_secrets_env (the value or its path: "
+                          "choose one)" % (key, key))
     processes = values.get("zipapp_processes") or {}
     timers = values.get("zipapp_timers") or {}
     if isinstance(processes, dict) and processes:
@@ -260,6 +267,7 @@ DEPLOY_CHECKS = {
     "zipapp_env": check_env,
     "zipapp_secrets": check_secrets,
     "zipapp_secrets_env": check_secrets_env,
+    "zipapp_secrets_file_env": lambda v: check_secrets_env(v, "zipapp_secrets_file_env"),
     "zipapp_processes": check_processes,
     "zipapp_timers": check_timers,
     "zipapp_listen": check_listen,
@@ -306,20 +314,40 @@ def check_exec(value, var="zipapp_exec"):
     return check_str_list(value, var, allow_empty_items=True)
 
 
+def check_exec_env(value, var="zipapp_exec_env"):
+    """Like zipapp_env, but its values may be secrets: no message shows one."""
+    if not isinstance(value, dict):
+        return ["%s must be a mapping of NAME: value" % var]
+    errors = []
+    for key in sorted(value, key=str):
+        if not _text(key) or not ENV_KEY_RE.fullmatch(key):
+            errors.append("%s: %r is not a valid environment variable name" % (var, key))
+        elif not _text(value[key]):
+            errors.append("%s.%s must be a string (quote it in YAML); its value is not shown" % (var, key))
+        elif "\x00" in value[key]:
+            errors.append("%s.%s contains a NUL character, which systemd cannot carry" % (var, key))
+    return errors
+
+
 # `tasks_from: exec` (and the exec playbook): a one-off command with the live release
 EXEC_CHECKS = dict((k, DEPLOY_CHECKS[k]) for k in ("zipapp_name", "zipapp_root"))
 EXEC_CHECKS.update({
     "zipapp_exec": check_exec,
     "zipapp_exec_timeout": lambda v: check_int(v, "zipapp_exec_timeout", minimum=1),
+    "zipapp_exec_env": check_exec_env,
+    "zipapp_exec_stdin": lambda v: [] if _text(v) else ["zipapp_exec_stdin must be a string; its value is not shown"],
 })
 
 # read by check_deploy_together
 TOGETHER_VARIABLES = frozenset(["zipapp_private_network", "zipapp_listen", "zipapp_secrets", "zipapp_secrets_env",
+                                "zipapp_secrets_file_env",
                                 "zipapp_health_path", "zipapp_health_address", "zipapp_processes", "zipapp_timers",
                                 "zipapp_args", "zipapp_checksum", "zipapp_signing_keys", "zipapp_require_signature"]
                                + ["zipapp_s3_" + n for n in _s3.SETTINGS])
 ENTRY_POINTS = {
     "deploy": EntryPoint(DEPLOY_CHECKS, check_deploy_together, TOGETHER_VARIABLES),
-    "rollback": EntryPoint(ROLLBACK_CHECKS, check_deploy_together, TOGETHER_VARIABLES),
+    # a rollback reads nothing of the deploy's settings (its secrets may sit in a vault the rollback does not open):
+    # the release it goes back to brings its config, and its health check is the one recorded when it went live
+    "rollback": EntryPoint(ROLLBACK_CHECKS),
     "exec": EntryPoint(EXEC_CHECKS),
 }

@@ -152,6 +152,26 @@ def test_checks_that_involve_several_variables():
         "zipapp_secrets_env", "zipapp_private_network", "zipapp_health_path"]
 
 
+def test_secret_paths_in_the_environment():
+    ok = {"zipapp_secrets": {"secret_key": "x"}, "zipapp_secrets_file_env": {"SECRET_KEY_FILE": "secret_key"}}
+    assert d.check_deploy_together(ok) == []
+    assert d.DEPLOY_CHECKS["zipapp_secrets_file_env"]({"SECRET_KEY_FILE": "secret_key"}) == []
+    assert d.DEPLOY_CHECKS["zipapp_secrets_file_env"]({"1X": "secret_key"}) == [
+        "zipapp_secrets_file_env: '1X' is not a valid environment variable name"]
+    errors = d.check_deploy_together(dict(ok, zipapp_secrets_file_env={"KEY_FILE": "nope"},
+                                          zipapp_secrets_env={"KEY_FILE": "secret_key"}))
+    assert errors == ["zipapp_secrets_file_env.KEY_FILE='nope' is not a key of zipapp_secrets",
+                      "zipapp_secrets_file_env.KEY_FILE: KEY_FILE is also in zipapp_secrets_env (the value or its "
+                      "path: choose one)"]
+
+
+def test_a_rollback_reads_no_deploy_settings():
+    """-e @app.yml without the vault: the rollback neither reads the secrets nor wants a health address."""
+    rollback = d.ENTRY_POINTS["rollback"]
+    assert "zipapp_secrets" not in rollback.variables() and "zipapp_secrets_env" not in rollback.variables()
+    assert rollback.errors({"zipapp_name": "demoapp", "zipapp_health_path": "/health"}) == []
+
+
 def test_secrets_env_names():
     assert d.check_secrets_env({"API_TOKEN": "tok"}) == []
     assert len(d.check_secrets_env({"1X": "tok"})) == 1
