@@ -52,6 +52,17 @@ def host_problems(python):
     return problems
 
 
+def warmed(processes, paths, host):
+    """``processes`` with ``ZIPAPP_WARMUP_PATHS``/``ZIPAPP_WARMUP_HOST`` in the web process's environment: the app's
+    server requests these paths in-process in each new worker before it accepts a connection (see
+    docs/your-app.md), so that the first requests after a handover find the app loaded."""
+    if not paths or "web" not in processes:
+        return processes
+    web = dict(processes["web"])
+    web["env"] = dict(web.get("env") or {}, ZIPAPP_WARMUP_PATHS=" ".join(paths), ZIPAPP_WARMUP_HOST=host)
+    return dict(processes, web=web)
+
+
 class Release:
     """Prepares one release on the host: artifact, record, cache or venv, config; then plans the switch."""
 
@@ -210,7 +221,8 @@ class Release:
         app = _plan.App(p["name"], lay.app, p["unit_description"], secrets=list(p["secrets"]),
                         state_directory=p["state_directory"], ip_address_allow=p["ip_address_allow"],
                         managed=p["managed"])
-        processes = _plan.processes_of(p["processes"], p["args"], p["listen"])
+        processes = warmed(_plan.processes_of(p["processes"], p["args"], p["listen"]), p["warmup_paths"],
+                           p["warmup_host"])
         the_plan = _plan.plan(app, processes, p["timers"], p["sandbox"], p["service_extra"], p["stop_timeout"],
                               handover=p["handover"])
         for process, env in sorted(the_plan["process_env"].items()):

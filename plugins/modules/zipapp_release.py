@@ -144,6 +144,18 @@ options:
         restarting in place (C(<name>.service)).
     type: bool
     default: true
+  warmup_paths:
+    description:
+      - URL paths each new worker of the web process requests in-process before it accepts a connection, handed to
+        it as C(ZIPAPP_WARMUP_PATHS) (space-separated) in the web process's environment, with O(warmup_host) as
+        C(ZIPAPP_WARMUP_HOST). Empty sets neither.
+    type: list
+    elements: str
+    default: []
+  warmup_host:
+    description: The C(Host) header of the warm-up requests (the role passes its health check's).
+    type: str
+    default: localhost
   managed:
     description: Comment lines every live unit starts with (the role passes C(ansible_managed | comment)).
     type: str
@@ -291,6 +303,8 @@ ARGUMENT_SPEC = _common.argument_spec(
     stop_timeout=dict(type="int", default=30),
     state_directory=dict(type="bool", default=True),
     handover=dict(type="bool", default=True),
+    warmup_paths=dict(type="list", elements="str", default=[]),
+    warmup_host=dict(type="str", default="localhost"),
     managed=dict(type="str", default=""),
     canary=dict(type="bool", default=False),
 )

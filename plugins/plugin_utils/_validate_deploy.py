@@ -101,6 +101,15 @@ def check_health_path(value, var="zipapp_health_path"):
     return errors
 
 
+def check_warmup_paths(value, var="zipapp_warmup_paths"):
+    errors = check_str_list(value, var)
+    if errors:
+        return errors
+    for i, path in enumerate(value):
+        errors += check_health_path(path, "%s[%d]" % (var, i))
+    return errors
+
+
 def check_commands(value, var="zipapp_release_commands"):
     if not isinstance(value, list):
         return ["%s must be a list of commands, each a list of arguments, got %s" % (var, _describe(value))]
@@ -290,6 +299,7 @@ DEPLOY_CHECKS = {
     "zipapp_health_retries": lambda v: check_int(v, "zipapp_health_retries", minimum=0),
     "zipapp_health_delay": lambda v: check_number(v, "zipapp_health_delay", 0.0),
     "zipapp_health_settle": lambda v: check_number(v, "zipapp_health_settle", 0.0),
+    "zipapp_warmup_paths": check_warmup_paths,
     "zipapp_release_commands": check_commands,
     "zipapp_release_command_timeout": lambda v: check_int(v, "zipapp_release_command_timeout", minimum=1),
     "zipapp_before_swap_tasks": lambda v: must_be_string("zipapp_before_swap_tasks", v),

@@ -172,6 +172,14 @@ def test_a_rollback_reads_no_deploy_settings():
     assert rollback.errors({"zipapp_name": "demoapp", "zipapp_health_path": "/health"}) == []
 
 
+def test_warmup_paths():
+    check = d.DEPLOY_CHECKS["zipapp_warmup_paths"]
+    assert check(["/", "/health/", "/login?next=/"]) == [] and check([]) == []
+    assert check(["health"]) == ["zipapp_warmup_paths[0]='health' must be an absolute URL path such as /health"]
+    assert check([""]) == ["zipapp_warmup_paths[0] must not be empty"]
+    assert check("/") and check(["/a b"])
+
+
 def test_secrets_env_names():
     assert d.check_secrets_env({"API_TOKEN": "tok"}) == []
     assert len(d.check_secrets_env({"1X": "tok"})) == 1
