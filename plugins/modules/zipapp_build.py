@@ -23,6 +23,18 @@ description:
   - An existing O(dest)/C(<name>-<version>.pyz) with the same content is left alone (C(changed=false)); one
     with other content is replaced (the publish step, M(containerless.zipapp.zipapp_publish), is where a
     version becomes immutable).
+  - O(layout) - a V(package) (C(pyproject.toml) or C(setup.py), with O(entry_point) or O(console_script)) is
+    installed by shiv's pip. A V(django) project as C(django-admin startproject) lays it out (C(manage.py) at the
+    root, C(templates/) and C(static/) beside the packages) and a plain V(wsgi) app (O(wsgi_app), e.g. Flask's
+    C(app:app)) need neither a C(pyproject.toml) nor an entry point - the project directory is mirrored into the
+    root of the zipapp's C(site-packages) (so C(BASE_DIR = Path(__file__).resolve().parent.parent) is
+    site-packages and C(BASE_DIR / "templates") resolves as in development), pip installs the pinned
+    requirements there (C(--target)), C(collectstatic --noinput) runs there when the settings define
+    C(STATIC_ROOT), and O(launcher) becomes the entry point (C(serve), C(manage), C(version)).
+  - A failed build shows the interpreter it used and the last lines of pip's and shiv's own output; a requirement
+    that is on the index only as an sdist, refused by C(--only-binary), is named with the arguments that allow it.
+  - O(target_python) checks the zipapp against the hosts' CPython (wheel tags of compiled extensions,
+    C(Requires-Python)) as the deploy role would on the host, and refuses it before it is placed.
   - Runs where the task runs; the C(containerless.zipapp.publish) role runs it on the controller.
 author:
   - containerless.zipapp maintainers (@containerless)
@@ -38,7 +50,9 @@ attributes:
     support: none
 options:
   project:
-    description: Directory of the Python project (with its C(pyproject.toml) or C(setup.py)).
+    description:
+      - Directory of the Python project - a package (C(pyproject.toml) or C(setup.py)), a Django project
+        (C(manage.py)) or a plain WSGI app, see O(layout).
     type: path
     required: true
   version:
@@ -123,6 +137,63 @@ options:
     description: Mode of the artifact.
     type: raw
     default: "0644"
+  layout:
+    description:
+      - V(package) - the project is a package with its own entry point (O(entry_point) or O(console_script)).
+      - V(django) - a Django project laid out by C(django-admin startproject); needs no C(pyproject.toml).
+      - V(wsgi) - a plain WSGI app, O(wsgi_app).
+      - V(auto) - V(package) when the project has C(pyproject.toml) or C(setup.py), else V(django) when it has
+        C(manage.py), else V(wsgi) when O(wsgi_app) is set.
+    type: str
+    choices: [auto, package, django, wsgi]
+    default: auto
+  django_settings:
+    description: Settings module of a V(django) project; default the C(DJANGO_SETTINGS_MODULE) that C(manage.py) sets.
+    type: str
+  wsgi_app:
+    description: C(module:attribute) of a V(wsgi) app, for example C(app:app).
+    type: str
+  server:
+    description: Server of the launcher's C(serve) (V(django), V(wsgi)); it must be pinned in O(requirements).
+    type: str
+    choices: [gunicorn, pyuwsgi]
+    default: gunicorn
+  collectstatic:
+    description: Run C(collectstatic --noinput) at build time when the settings define C(STATIC_ROOT) (V(django)).
+    type: bool
+    default: true
+  build_env:
+    description: Environment of the build-time Django commands (settings that read the environment). Never logged.
+    type: dict
+    default: {}
+  exclude:
+    description:
+      - Glob patterns of project paths not to ship (V(django), V(wsgi)), matched against the path relative to the
+        project, or against the name when they have no C(/); a trailing C(/) matches directories only.
+      - Left out always - VCS directories, virtual environments, C(__pycache__), C(*.pyc), C(node_modules),
+        C(db.sqlite3), C(.env) files, C(media/), C(build/) and C(dist/) at the top, and the old content of
+        C(STATIC_ROOT) when C(collectstatic) runs.
+    type: list
+    elements: str
+    default: []
+  target_python:
+    description:
+      - The hosts' CPython versions (V(3.13), V(3.11.2)); a zipapp that one of them cannot run (wheel tags of
+        compiled extensions, C(Requires-Python)) fails the build. A minor version stands for its oldest patch
+        release. The platform is the build interpreter's.
+    type: list
+    elements: str
+    default: []
+  launcher:
+    description: The launcher file of the V(django) and V(wsgi) layouts (the publish role's C(files/zipapp_launcher.py)).
+    type: path
+  place:
+    description:
+      - Place the artifact into O(dest). V(false) - leave it in C(<build_dir>/out) (returned as RV(path), the place
+        it belongs as RV(dest_path)) for a later step to place, as the publish role does after publishing;
+        C(changed) says whether the copy in O(dest) would change.
+    type: bool
+    default: true
 notes:
   - pip uses its usual configuration (C(PIP_INDEX_URL), C(pip.conf)) and cache; offline builds work with
     O(pip_args) C([--no-index, --find-links, /path/to/wheels]) when that directory also has pip, shiv and the
@@ -151,10 +222,26 @@ EXAMPLES = r"""
 
 RETURN = r"""
 path:
-  description: The artifact.
+  description: The artifact (in C(<build_dir>/out) with O(place=false)).
   returned: always
   type: str
   sample: /home/me/dist/demoapp-1.4.2.pyz
+dest_path:
+  description: Where the artifact is placed in O(dest).
+  returned: always
+  type: str
+layout:
+  description: The layout the project was built as (V(package), V(django), V(wsgi)).
+  returned: always
+  type: str
+python:
+  description: The build interpreter and its version.
+  returned: when built
+  type: str
+collectstatic:
+  description: The last line of C(collectstatic) at build time, or null when it did not run.
+  returned: when built as V(django) or V(wsgi)
+  type: str
 file_name:
   description: Its file name.
   returned: always
@@ -227,6 +314,16 @@ def main():
             source_date_epoch=dict(type="str"),
             build_dir=dict(type="path", default="~/.cache/containerless.zipapp/build"),
             mode=dict(type="raw", default="0644"),
+            layout=dict(type="str", default="auto", choices=["auto", "package", "django", "wsgi"]),
+            django_settings=dict(type="str"),
+            wsgi_app=dict(type="str"),
+            server=dict(type="str", default="gunicorn", choices=["gunicorn", "pyuwsgi"]),
+            collectstatic=dict(type="bool", default=True),
+            build_env=dict(type="dict", default={}, no_log=True),
+            exclude=dict(type="list", elements="str", default=[]),
+            target_python=dict(type="list", elements="str", default=[]),
+            launcher=dict(type="path"),
+            place=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -247,6 +344,9 @@ def main():
             compile_pyc=p["compile_pyc"], python=python, pip_version=p["pip_version"],
             shiv_version=p["shiv_version"], pip_args=p["pip_args"], shiv_args=p["shiv_args"],
             source_date_epoch=p["source_date_epoch"], mode=mode, check_mode=module.check_mode,
+            layout=p["layout"], django_settings=p["django_settings"], wsgi_app=p["wsgi_app"], server=p["server"],
+            collectstatic=p["collectstatic"], django_env={k: str(v) for k, v in p["build_env"].items()},
+            exclude=p["exclude"], target_python=p["target_python"], launcher=p["launcher"], place_artifact=p["place"],
         )
     except BuildError as e:
         module.fail_json(msg="%s (nothing was changed in %s)" % (e, os.path.abspath(p["dest"])))

@@ -6,6 +6,7 @@
 This is a private plugin_utils file (controller side): its interface may change without notice.
 """
 
+import os
 import re
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
@@ -92,6 +93,53 @@ def check_epoch(value, var="zipapp_publish_source_date_epoch"):
     return [e + " (seconds since 1970, not before 1980: a zip file cannot store earlier times)" for e in errors]
 
 
+LAYOUTS = ("auto", "package", "django", "wsgi")
+SERVERS = ("gunicorn", "pyuwsgi")
+MODULE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+WSGI_APP_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+TARGET_PYTHON_RE = re.compile(r"3\.[0-9]{1,2}(\.[0-9]{1,3})?")
+ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_choice(value, var, choices):
+    if not _text(value) or value not in choices:
+        return ["%s must be one of %s, got %s" % (var, ", ".join(choices), _describe(value))]
+    return []
+
+
+def check_bool(value, var):
+    if not isinstance(value, bool):
+        return ["%s must be true or false, got %s" % (var, _describe(value))]
+    return []
+
+
+def check_target_python(value, var="zipapp_publish_target_python"):
+    """The hosts' CPython: "3.13", or a list of them (a mixed fleet); quoted, because YAML reads 3.10 as 3.1."""
+    items = value if isinstance(value, list) else [value]
+    if value == "" or value == []:
+        return []
+    errors = []
+    for i, item in enumerate(items):
+        where = "%s[%d]" % (var, i) if isinstance(value, list) else var
+        if not _text(item) or not TARGET_PYTHON_RE.fullmatch(item):
+            errors.append("%s must be a quoted CPython version such as \"3.13\" or \"3.11.2\" (YAML reads 3.10 as "
+                          "3.1), got %s" % (where, _describe(item)))
+    return errors
+
+
+def check_build_env(value, var="zipapp_publish_build_env"):
+    """Environment of the build-time Django commands; values are secrets (a DJANGO_SECRET_KEY), never echoed."""
+    if not isinstance(value, dict):
+        return ["%s must be a mapping of NAME: value, got %s" % (var, _describe(value))]
+    errors = []
+    for key in sorted(value, key=str):
+        if not _text(key) or not ENV_NAME_RE.fullmatch(key):
+            errors.append("%s: %r is not a valid environment variable name" % (var, key))
+        elif not _text(value[key]) or "\x00" in value[key]:
+            errors.append("%s.%s must be a quoted string (value hidden)" % (var, key))
+    return errors
+
+
 PUBLISH_CHECKS = {
     "zipapp_publish_version": lambda v: check_version(v, "zipapp_publish_version"),
     "zipapp_publish_to": check_publish_to,
@@ -123,6 +171,18 @@ PUBLISH_CHECKS = {
     "zipapp_publish_signing_key_passphrase":
         lambda v: check_optional_string(v, "zipapp_publish_signing_key_passphrase", secret=True),
     "zipapp_signature_namespace": check_signature_namespace,
+    "zipapp_publish_layout": lambda v: check_choice(v, "zipapp_publish_layout", LAYOUTS),
+    "zipapp_publish_django_settings": lambda v: check_optional_string(v, "zipapp_publish_django_settings") or (
+        [] if v == "" or MODULE_RE.fullmatch(v) else
+        ["zipapp_publish_django_settings=%r must be a dotted module name such as mysite.settings" % v]),
+    "zipapp_publish_wsgi_app": lambda v: check_optional_string(v, "zipapp_publish_wsgi_app") or (
+        [] if v == "" or WSGI_APP_RE.fullmatch(v) else
+        ["zipapp_publish_wsgi_app=%r must be module:attribute, e.g. app:app (Flask) or mysite.wsgi:application" % v]),
+    "zipapp_publish_server": lambda v: check_choice(v, "zipapp_publish_server", SERVERS),
+    "zipapp_publish_collectstatic": lambda v: check_bool(v, "zipapp_publish_collectstatic"),
+    "zipapp_publish_build_env": check_build_env,
+    "zipapp_publish_exclude": lambda v: check_str_list(v, "zipapp_publish_exclude"),
+    "zipapp_publish_target_python": check_target_python,
 }
 PUBLISH_CHECKS.update(s3_checks("zipapp_publish_s3_"))
 
@@ -136,9 +196,63 @@ def check_publish_together(values):
     if artifact and not values.get("zipapp_publish_name"):
         errors.append("zipapp_publish_artifact needs zipapp_publish_name: the file is published as "
                       "<name>-<version>.pyz")
-    if project and bool(values.get("zipapp_publish_entry_point")) == bool(values.get("zipapp_publish_console_script")):
-        errors.append("set one of zipapp_publish_entry_point (module:function) and zipapp_publish_console_script")
+    if project:
+        errors += check_project(values, project)
     errors += check_s3_settings(values, "zipapp_publish_s3_")
+    return errors
+
+
+def project_layout(values, path):
+    """The layout the build will take (zipapp_publish_layout auto: a package when the project has pyproject.toml
+    or setup.py, a Django project when it has manage.py, a WSGI app when zipapp_publish_wsgi_app is set); None
+    when auto finds none. A project that is not there (yet) is taken for a package when it has an entry point."""
+    layout = values.get("zipapp_publish_layout") or "auto"
+    if layout != "auto":
+        return layout
+    if os.path.isdir(path):
+        if any(os.path.isfile(os.path.join(path, f)) for f in ("pyproject.toml", "setup.py")):
+            return "package"
+        if os.path.isfile(os.path.join(path, "manage.py")):
+            return "django"
+    elif values.get("zipapp_publish_entry_point") or values.get("zipapp_publish_console_script"):
+        return "package"
+    return "wsgi" if values.get("zipapp_publish_wsgi_app") else None
+
+
+def check_project(values, project):
+    """What the project needs in its layout, and its requirements file where the build will look for it."""
+    path = os.path.abspath(os.path.expanduser(project))
+    layout = project_layout(values, path)
+    entry = bool(values.get("zipapp_publish_entry_point")) or bool(values.get("zipapp_publish_console_script"))
+    if layout is None:
+        if not os.path.isdir(path):
+            return ["set one of zipapp_publish_entry_point (module:function) and zipapp_publish_console_script"]
+        return ["zipapp_publish_project=%s has no pyproject.toml or setup.py (a package with an entry point), no "
+                "manage.py (a Django project) and zipapp_publish_wsgi_app is not set (a plain WSGI app such as "
+                "Flask's app:app): set one, or zipapp_publish_layout" % project]
+    errors = []
+    if layout == "package":
+        if bool(values.get("zipapp_publish_entry_point")) == bool(values.get("zipapp_publish_console_script")):
+            errors.append("set one of zipapp_publish_entry_point (module:function) and zipapp_publish_console_script "
+                          "(zipapp_publish_project %s is built as a package)" % project)
+    else:
+        if entry:
+            errors.append("zipapp_publish_entry_point and zipapp_publish_console_script are for packages: the %s "
+                          "layout of %s runs the collection's launcher (serve, manage, version)" % (layout, project))
+        if layout == "wsgi" and not values.get("zipapp_publish_wsgi_app"):
+            errors.append("zipapp_publish_layout wsgi needs zipapp_publish_wsgi_app (module:attribute, e.g. app:app)")
+        if not values.get("zipapp_publish_requirements"):
+            errors.append("zipapp_publish_requirements must name the pinned requirements of %s (the server, "
+                          "zipapp_publish_server, must be pinned there)" % project)
+    requirements = values.get("zipapp_publish_requirements")
+    if requirements and os.path.isdir(path) and not os.path.isabs(requirements):
+        if not os.path.isfile(os.path.join(path, requirements)):
+            hint = ""
+            if os.path.isfile(requirements):
+                hint = (": %s exists relative to the current directory, so give it relative to the project, or "
+                        "absolute (%s)" % (requirements, os.path.abspath(requirements)))
+            errors.append("zipapp_publish_requirements=%s is relative to zipapp_publish_project (%s), and %s does "
+                          "not exist%s" % (requirements, project, os.path.join(path, requirements), hint))
     return errors
 
 
