@@ -143,14 +143,41 @@ class Release:
                       problems=verdict["problems"])
         return info
 
+    def convert_caches(self, shiv):
+        """Give the caches of the earlier layout (symlinks into ``shiv/.shared``) real directories of hard links
+        (``_shiv.convert()``), before the new cache links from the live one; then let the store go once nothing
+        needs it (``_shiv.collect_store()``).  Returns whether a cache changed."""
+        lay = self.layout
+        if self.check:
+            todo = _shiv.old_layout(lay.shiv)
+            if todo:
+                shiv["converted"] = todo
+            return bool(todo)
+        t0 = time.time()
+        try:
+            done = _shiv.convert(lay.shiv)
+            _shiv.collect_store(lay.shiv, _shiv.caches(lay.shiv))
+        except (IOError, OSError) as e:
+            self.fail("converting the shiv caches of %s to hard links failed: %s; every release still runs from "
+                      "its cache as before, and the next deploy goes on with it" % (lay.name, e))
+        if done["converted"] or done["kept"]:
+            shiv.update(converted=done["converted"], convert_seconds=round(time.time() - t0, 2))
+        if done["kept"]:  # they keep their symlinks into the store, which work as before
+            shiv["not_converted"] = done["kept"]
+            self.module.warn("the shiv caches %s keep their symlinks into %s: this host cannot exchange a "
+                             "directory for a symlink in one step (renameat2), or the store lacks what they name"
+                             % (", ".join(done["kept"]), _shiv.store_dir(lay.shiv)))
+        return bool(done["converted"])
+
     def prepare_shiv(self, info):
         """Pre-extract the shiv cache, linking what equals the live release's, and compile it."""
         lay, pyz = self.layout, self.layout.pyz(self.version)
         cache = _shiv.cache_dir(lay.shiv, pyz, info["build_id"])
         shiv = dict(cache=cache, build_id=info["build_id"], extracted=False)
+        converted = self.convert_caches(shiv)
         marker = _shiv.compiled_marker(cache)
         if os.path.exists(marker) and os.path.isdir(os.path.join(cache, _shiv.PREFIX)):
-            return shiv, False
+            return shiv, converted
         if self.check:
             return dict(shiv, extracted=True), True
         makedirs(lay.shiv, 0o755)

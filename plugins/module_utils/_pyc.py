@@ -15,10 +15,12 @@ import subprocess
 
 # Runs under the target interpreter (pycs are specific to it).  It compiles, as "unchecked hash" pycs, every
 # file named on stdin ("<path>\t<path shown in tracebacks>" lines, while they are being extracted), then
-# every .py under the roots that still has no pyc of this interpreter.  A directory of the app's store
-# (a symlink in site-packages, or a root given as "+<dir>") is looked through once per interpreter: its
-# marker (.zipapp-compiled-<cache tag>) says it is compiled.  The first SMALL files compile in this process;
-# only a bigger set starts a pool of one worker per CPU.
+# every .py under the root that still has no pyc of this interpreter (one linked without its pycs, or whose
+# pycs are another interpreter's).  A cache has no symlinks, so the walk sees all of it, except the trees
+# named by "-<dir>" lines: linked whole from a cache that an interpreter with the cache tag given as the
+# third argument compiled completely, they are skipped when that is this interpreter's tag.  The first
+# SMALL files compile in this process; only a bigger set starts a pool of one worker per CPU.  It prints
+# the counts and its cache tag (kept in the cache's compiled marker).
 COMPILE_CODE = r"""
 import importlib.util, json, os, py_compile, sys
 os.umask(0o022)
@@ -28,8 +30,11 @@ except AttributeError:  # Python < 3.7
     MODE = None
 SMALL = 32
 BATCH = 16
-MARKER = ".zipapp-compiled-" + (sys.implementation.cache_tag or "none")
-roots = [(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else sys.argv[1], False)]
+TOP = sys.argv[1]
+SHOWN_TOP = sys.argv[2] if len(sys.argv) > 2 else TOP
+TAG = sys.implementation.cache_tag
+TRUSTED = len(sys.argv) > 3 and sys.argv[3] == TAG
+skip = set()
 
 def compile_one(item):
     src, shown = item
@@ -43,42 +48,25 @@ def compile_one(item):
 def compile_many(items):
     return [compile_one(item) for item in items]
 
-def walk(top, shown_top):
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+def rest():
+    for dirpath, dirnames, filenames in os.walk(TOP):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__" and os.path.join(dirpath, d) not in skip]
         for name in filenames:
             if name.endswith(".py"):
                 src = os.path.join(dirpath, name)
                 if os.path.isfile(src) and not os.path.exists(importlib.util.cache_from_source(src)):
-                    yield src, os.path.join(shown_top, os.path.relpath(src, top))
-
-def rest(marked):
-    for top, shown_top, store in roots:
-        if store and os.path.exists(os.path.join(top, MARKER)):
-            continue
-        for item in walk(top, shown_top):
-            yield item
-        if store:
-            marked.append(top)
-        else:  # the store directories this site-packages links to
-            for name in sorted(os.listdir(top)):
-                path = os.path.join(top, name)
-                if os.path.islink(path) and os.path.isdir(path):
-                    target = os.path.realpath(path)
-                    if not os.path.exists(os.path.join(target, MARKER)):
-                        for item in walk(target, target):
-                            yield item
-                        marked.append(target)
+                    yield src, os.path.join(SHOWN_TOP, os.path.relpath(src, TOP))
 
 def stdin_items():
     for line in sys.stdin:
         src, _, shown = line.rstrip("\n").partition("\t")
-        if src.startswith("+"):  # a new store directory, looked through at the end
-            roots.append((src[1:], shown or src[1:], True))
+        if src.startswith("-"):  # a tree linked whole from a compiled cache
+            if TRUSTED:
+                skip.add(src[1:])
         elif src:
             yield src, shown or src
 
-results, marked, pool, futures, batch = [], [], None, [], []
+results, pool, futures, batch = [], None, [], []
 for item in stdin_items():
     if len(results) < SMALL or (os.cpu_count() or 1) < 2:
         results.append(compile_one(item))
@@ -94,7 +82,7 @@ if batch:
     futures.append(pool.submit(compile_many, batch))
 for f in futures:  # all written before looking for what has no pyc
     results += f.result()
-late = list(rest(marked))
+late = list(rest())
 if pool is None and len(late) > SMALL and (os.cpu_count() or 1) > 1:
     from concurrent.futures import ProcessPoolExecutor
     pool = ProcessPoolExecutor(os.cpu_count())
@@ -103,10 +91,7 @@ if pool is not None:
     pool.shutdown()
 else:
     results += [compile_one(item) for item in late]
-for top in marked:
-    with open(os.path.join(top, MARKER), "w") as f:
-        f.write("")
-print(json.dumps({"compiled": sum(results), "failed": len(results) - sum(results)}))
+print(json.dumps({"compiled": sum(results), "failed": len(results) - sum(results), "tag": TAG}))
 """
 
 
@@ -122,21 +107,24 @@ class Compiler:
         self.result = None
         self.broken = None
 
-    def start(self, top, final_top=None):
+    def start(self, top, final_top=None, linked_tag=None):
+        """``linked_tag``: the cache tag of the interpreter that compiled the cache the ``linked()`` trees come
+        from (its compiled marker says)."""
         self.top, self.final_top = top, final_top or top
         # run_command cannot: the file names stream to it over stdin while the cache is still being extracted
         # pylint: disable-next=ansible-bad-function
-        self.proc = subprocess.Popen(compile_command(self.python, top, self.final_top), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                                     bufsize=1)  # line-buffered: each file reaches it at once
+        self.proc = subprocess.Popen(compile_command(self.python, top, self.final_top, linked_tag),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     universal_newlines=True, bufsize=1)  # line-buffered: each file reaches it at once
 
     def add(self, path, shown=None):
         """Compile ``path`` (shown in tracebacks as ``shown``: its place once renamed)."""
         self._line(path, shown or os.path.join(self.final_top, os.path.relpath(path, self.top)))
 
-    def add_tree(self, top, shown_top):
-        """Also compile what has no pyc under ``top`` once everything is written."""
-        self._line("+" + top, shown_top)
+    def linked(self, top):
+        """``top`` was linked whole, pycs included, from a completely compiled cache: no need to look through
+        it when that cache's interpreter is this one."""
+        self._line("-" + top, "")
 
     def _line(self, path, shown):
         try:
@@ -161,5 +149,5 @@ class Compiler:
         return self.result
 
 
-def compile_command(python, top, shown_top=None):
-    return [python, "-I", "-S", "-c", COMPILE_CODE, top] + ([shown_top] if shown_top else [])
+def compile_command(python, top, shown_top=None, linked_tag=None):
+    return [python, "-I", "-S", "-c", COMPILE_CODE, top, shown_top or top] + ([linked_tag] if linked_tag else [])

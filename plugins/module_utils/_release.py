@@ -336,10 +336,9 @@ def prune(layout, keep, check_mode=False):
         doomed_dir = os.path.join(layout.releases, ".removing-%s" % r["version"])
         os.rename(layout.release(r["version"]), doomed_dir)
         shutil.rmtree(doomed_dir, ignore_errors=True)
-    if removed and not check_mode and os.path.isdir(layout.shiv):
-        # the directories of the store that no cache left links to go too
-        caches = [os.path.join(layout.shiv, d) for d in os.listdir(layout.shiv) if not d.startswith(".")]
-        _shiv.collect_store(layout.shiv, [c for c in caches if os.path.isdir(c)])
+    if not check_mode and os.path.isdir(_shiv.store_dir(layout.shiv)):
+        # the earlier layout's store: what no cache left links to goes (the whole store, once converted)
+        _shiv.collect_store(layout.shiv, _shiv.caches(layout.shiv))
     return removed
 
 
