@@ -817,6 +817,8 @@ def build(project, version, dest_dir, build_dir, run, name=None, requirements="r
             if rc != 0:
                 output = (out or "") + "\n" + (err or "")
                 if layout == "package" and "Pip install failed" in (err or ""):
+                    # shiv prints pip's output on its stdout and only "Pip install failed!" on stderr
+                    output = (err or "").replace("Pip install failed!", "") + "\n" + (out or "")
                     raise BuildError(pip_failure("shiv's pip install", rc, output, python_label, run, vpy, pip_args,
                                                  env))
                 raise BuildError("shiv failed (rc=%d) with the build interpreter %s; the last lines of its output:\n%s"

@@ -9,7 +9,7 @@ left. Ports: 18760 (moto), 18761 (PUT repository), 18762 (the app).
 What it shows: two builds of the example app (and a third from a copy of the project elsewhere) are
 byte-identical; publishing to all three targets writes the artifact and its SHA256SUMS line and keeps the
 other lines; publishing again changes nothing; a different build of a published version is refused
-everywhere with nothing changed; secrets never show in the output (-vvv); the deploy role fetches the
+everywhere with nothing changed, the copy in the dist directory included; secrets never show in the output (-vvv); the deploy role fetches the
 release from S3 on the controller, verifies it against the SHA256SUMS in S3 and the app answers.
 """
 
@@ -273,11 +273,15 @@ def test_another_build_of_a_published_version_is_refused_everywhere(http_repo, s
     srv, url, root = http_repo
     before = (open(os.path.join(WORK, "dir-target", "SHA256SUMS")).read(), sha(os.path.join(root, FILE)),
               s3.get_object(Bucket="artifacts", Key="demoapp/SHA256SUMS")["ETag"])
-    res = playbook("publish", publish_vars("dist-other", all_targets(http_repo),
+    kept = sha(os.path.join(WORK, "dist-1", FILE))
+    res = playbook("publish", publish_vars("dist-1", all_targets(http_repo),
                                            zipapp_publish_source_date_epoch="1700000000", **TARGET_VARS))
     assert res.returncode != 0
-    other = sha(os.path.join(WORK, "dist-other", FILE))
-    assert other != sha(os.path.join(WORK, "dist-1", FILE))
+    other = re.search(r"is already published with sha256 %s, this build is (\w+)" % kept, res.stdout).group(1)
+    assert other != kept
+    # every target is asked before any is written, and the dist copy is replaced only after all took it
+    assert sha(os.path.join(WORK, "dist-1", FILE)) == kept
+    assert "TASK [containerless.zipapp.publish : Publish %s]" % FILE not in res.stdout
     refused = set(re.findall(r"([^\s\"]+) is already published with sha256 \w+, this build is %s: a published version "
                              r"is immutable" % other, res.stdout))
     assert refused == {os.path.join(WORK, "dir-target", FILE), srv_url(http_repo) + FILE,
