@@ -1,5 +1,7 @@
 """The preflight's checks of s3:// deploy sources, the zipapp_s3_* settings and the publish role."""
 
+import os
+
 import pytest
 
 from ansible_collections.containerless.zipapp.plugins.plugin_utils import _checks, _validate_deploy, _validate_publish
@@ -90,3 +92,75 @@ def test_bad_publish_input_names_the_variable(values, message):
 def test_an_empty_source_date_epoch_takes_git():
     assert publish_errors(zipapp_publish_source_date_epoch="") == []
     assert publish_errors(zipapp_publish_source_date_epoch="1700000000") == []
+
+
+@pytest.mark.parametrize("values,message", [
+    ({"zipapp_publish_layout": "flask"}, "zipapp_publish_layout must be one of auto, package, django, wsgi"),
+    ({"zipapp_publish_server": "uwsgi"}, "zipapp_publish_server must be one of gunicorn, pyuwsgi"),
+    ({"zipapp_publish_collectstatic": "yes"}, "zipapp_publish_collectstatic must be true or false"),
+    ({"zipapp_publish_django_settings": "my-site.settings"}, "zipapp_publish_django_settings='my-site.settings'"),
+    ({"zipapp_publish_wsgi_app": "app"}, "zipapp_publish_wsgi_app='app' must be module:attribute"),
+    ({"zipapp_publish_exclude": "docs/"}, "zipapp_publish_exclude must be a list"),
+    ({"zipapp_publish_target_python": 3.1}, "zipapp_publish_target_python must be a quoted CPython version"),
+    ({"zipapp_publish_target_python": ["3.11", "3"]}, "zipapp_publish_target_python[1] must be a quoted CPython"),
+    ({"zipapp_publish_build_env": {"1X": "a"}}, "zipapp_publish_build_env: '1X' is not a valid environment variable"),
+])
+def test_bad_input_of_a_project_that_is_no_package(values, message):
+    errors = publish_errors(**values)
+    assert any(message in e for e in errors), errors
+
+
+def test_the_build_env_is_a_secret():
+    errors = publish_errors(zipapp_publish_build_env={"DJANGO_SECRET_KEY": 12345678})
+    assert errors == ["zipapp_publish_build_env.DJANGO_SECRET_KEY must be a quoted string (value hidden)"]
+
+
+def test_target_python_takes_a_version_or_a_list():
+    assert publish_errors(zipapp_publish_target_python="3.13") == []
+    assert publish_errors(zipapp_publish_target_python=["3.11", "3.13.5"]) == []
+    assert publish_errors(zipapp_publish_target_python=[]) == []
+
+
+def project(tmp_path, *files):
+    root = tmp_path / "mysite"
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("")
+    return str(root)
+
+
+def test_the_layout_of_the_project_decides_what_it_needs(tmp_path, monkeypatch):
+    monkeypatch.chdir(str(tmp_path))
+    django = project(tmp_path, "manage.py", "requirements.txt")
+    assert publish_errors(zipapp_publish_project=django, zipapp_publish_entry_point="",
+                          zipapp_publish_requirements="requirements.txt") == []
+    assert publish_errors(zipapp_publish_project=django, zipapp_publish_requirements="requirements.txt") == [
+        "zipapp_publish_entry_point and zipapp_publish_console_script are for packages: the django layout of %s runs "
+        "the collection's launcher (serve, manage, version)" % django]
+    assert "zipapp_publish_requirements must name" in publish_errors(
+        zipapp_publish_project=django, zipapp_publish_entry_point="", zipapp_publish_requirements="")[0]
+    plain = str(tmp_path / "plain")
+    (tmp_path / "plain").mkdir()
+    errors = publish_errors(zipapp_publish_project=plain, zipapp_publish_entry_point="")
+    assert errors and "no manage.py (a Django project) and zipapp_publish_wsgi_app is not set" in errors[0]
+    assert publish_errors(zipapp_publish_project=plain, zipapp_publish_entry_point="", zipapp_publish_wsgi_app="app:app",
+                          zipapp_publish_requirements="") == [
+        "zipapp_publish_requirements must name the pinned requirements of %s (the server, zipapp_publish_server, must "
+        "be pinned there)" % plain]
+    package = project(tmp_path, "pyproject.toml", "requirements.txt")
+    os.rename(package, str(tmp_path / "pkg"))
+    assert "set one of zipapp_publish_entry_point" in publish_errors(
+        zipapp_publish_project=str(tmp_path / "pkg"), zipapp_publish_entry_point="",
+        zipapp_publish_requirements="requirements.txt")[0]
+
+
+def test_a_requirements_path_given_relative_to_the_current_directory_is_explained(tmp_path, monkeypatch):
+    project(tmp_path, "manage.py", "requirements.txt")
+    monkeypatch.chdir(str(tmp_path))
+    errors = publish_errors(zipapp_publish_project="mysite", zipapp_publish_entry_point="",
+                            zipapp_publish_requirements="mysite/requirements.txt")
+    assert errors == [
+        "zipapp_publish_requirements=mysite/requirements.txt is relative to zipapp_publish_project (mysite), and %s "
+        "does not exist: mysite/requirements.txt exists relative to the current directory, so give it relative to "
+        "the project, or absolute (%s)" % (tmp_path / "mysite" / "mysite" / "requirements.txt",
+                                          tmp_path / "mysite" / "requirements.txt")]
