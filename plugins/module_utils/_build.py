@@ -596,9 +596,10 @@ def check_target_pythons(pyz: str, probe: dict, versions: Sequence[str]) -> List
 
 
 def target_python_message(file_name: str, problems: List[Tuple[str, List[str]]], python_label: str,
-                          targets: Sequence[str]) -> str:
+                          targets: Sequence[str], built: bool = True) -> str:
     """Which target refuses what, and the way out: build with that CPython (one build per minor version when the
-    fleet is mixed and a wheel is compiled), or pin versions that fit."""
+    fleet is mixed and a wheel is compiled), or pin versions that fit. ``built`` False: an artifact built
+    elsewhere, checked on the platform of ``python_label``."""
     parts = ["%s cannot run on the hosts' CPython %s (zipapp_publish_target_python): %s"
              % (file_name, version, "; ".join(found)) for version, found in problems]
     minors = sorted(set(".".join(v.split(".")[:2]) for v in targets))
@@ -609,7 +610,8 @@ def target_python_message(file_name: str, problems: List[Tuple[str, List[str]]],
     else:
         way = ("build it with that CPython (zipapp_publish_python: python%s, on a controller or in a CI image that has "
                "it), or pin versions that have wheels for it" % minors[0])
-    return "%s. It was built with %s: %s" % ("; ".join(parts), python_label, way)
+    how = "It was built with %s" % python_label if built else "Checked on the platform of %s" % python_label
+    return "%s. %s: %s" % ("; ".join(parts), how, way)
 
 
 def build_env(epoch, base=None):

@@ -105,6 +105,19 @@ options:
     description: Mode of the directories created for a directory target.
     type: raw
     default: "0755"
+  target_python:
+    description:
+      - The hosts' CPython versions (V(3.13), V(3.11.2)). An artifact that one of them cannot run (wheel tags of
+        compiled extensions, C(Requires-Python)) is refused before anything is published, as the deploy role would
+        refuse it on the host. For an artifact built elsewhere (the publish role's C(zipapp_publish_artifact));
+        M(containerless.zipapp.zipapp_build) checks what it builds itself.
+    type: list
+    elements: str
+    default: []
+  python:
+    description: Interpreter whose platform (architecture, libc) stands for the hosts' in the O(target_python) check.
+    type: str
+    default: python3
 requirements:
   - boto3 (only for C(s3://) targets)
 seealso:
@@ -179,6 +192,13 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _fs, _sshsig
+from ansible_collections.containerless.zipapp.plugins.module_utils._build import (
+    BuildError,
+    check_target_pythons,
+    probe_python,
+    target_python_message,
+)
+from ansible_collections.containerless.zipapp.plugins.module_utils._interpreter import interpreter_label
 from ansible_collections.containerless.zipapp.plugins.module_utils._publish import publish
 from ansible_collections.containerless.zipapp.plugins.module_utils._targets import PublishError
 from ansible_collections.containerless.zipapp.plugins.module_utils._s3 import settings_from
@@ -205,6 +225,22 @@ def make_signer(module):
     return lambda text: _sshsig.sign(text.encode("utf-8"), key, namespace)
 
 
+def check_target_python(module):
+    """Refuse (before anything is published) an artifact that a target CPython cannot load."""
+    p = module.params
+    python = p["python"] if "/" in p["python"] else module.get_bin_path(p["python"], required=True)
+    name = p["name"] or os.path.basename(p["src"])
+    try:
+        probe = probe_python(lambda argv, cwd, env: module.run_command(argv, cwd=cwd), python, {})
+        problems = check_target_pythons(p["src"], probe, p["target_python"])
+    except BuildError as e:
+        module.fail_json(msg="%s (nothing was changed)" % e)
+    if problems:
+        label = "%s (%s)" % (python, interpreter_label(probe))
+        module.fail_json(msg="%s (nothing was changed)" % target_python_message(name, problems, label,
+                                                                                p["target_python"], built=False))
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -226,6 +262,8 @@ def main():
             s3_profile=dict(type="str"),
             mode=dict(type="raw", default="0644"),
             directory_mode=dict(type="raw", default="0755"),
+            target_python=dict(type="list", elements="str", default=[]),
+            python=dict(type="str", default="python3"),
         ),
         supports_check_mode=True,
     )
@@ -236,6 +274,8 @@ def main():
         # the build before this step did not run in check mode: everything would be new
         module.exit_json(changed=True, url=None, sums_url=None, sha256=None, size=None, uploaded=True,
                          sums_changed=True, kind=None, msg="%s is not built yet" % p["src"])
+    if p["target_python"]:
+        check_target_python(module)
     signer = make_signer(module) if p["signing_key"] else None
     try:
         result = publish(

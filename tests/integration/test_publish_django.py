@@ -364,6 +364,27 @@ def test_a_compiled_wheel_for_another_cpython_is_refused_at_publish_time(flask_a
     report("a cp%s wheel against zipapp_publish_target_python 3.13: %s" % (nodot, msg[:400]))
 
 
+def test_an_artifact_built_before_is_checked_against_the_hosts_cpython_too():
+    pyz = os.path.join(WORK, "dist", "hello-%s.pyz" % VERSION)  # Flask: MarkupSafe is a compiled cp3XY wheel
+    minor = "%d.%d" % sys.version_info[:2]
+    other = "3.13" if minor != "3.13" else "3.12"
+    refused = publish(dict(zipapp_publish_artifact=pyz, zipapp_publish_name="hello-prebuilt",
+                           zipapp_publish_version=VERSION, zipapp_publish_to=[os.path.join(WORK, "artifacts-prebuilt")],
+                           zipapp_publish_target_python=[minor, other]))
+    msg = failure(refused)
+    assert msg.startswith("hello-prebuilt-%s.pyz cannot run on the hosts' CPython %s (zipapp_publish_target_python)"
+                          % (VERSION, other)) and "MarkupSafe 3.0.4 has only cp" in msg, msg
+    assert "publish one build per CPython of the fleet" in msg
+    assert not os.path.exists(os.path.join(WORK, "artifacts-prebuilt"))
+    taken = publish(dict(zipapp_publish_artifact=pyz, zipapp_publish_name="hello-prebuilt",
+                         zipapp_publish_version=VERSION, zipapp_publish_to=[os.path.join(WORK, "artifacts-prebuilt")],
+                         zipapp_publish_target_python=minor))
+    assert taken.returncode == 0, taken.stdout[-3000:]
+    assert sha(os.path.join(WORK, "artifacts-prebuilt", "hello-prebuilt-%s.pyz" % VERSION)) == sha(pyz)
+    report("an artifact built before, against %s and %s: refused (%s); against %s alone: published"
+           % (minor, other, msg[:160], minor))
+
+
 def test_a_failed_pip_install_of_a_package_shows_pips_own_output():
     requirements = os.path.join(WORK, "requirements-demoapp.txt")
     with open(os.path.join(REPO, "examples", "demoapp", "requirements.txt")) as f:
