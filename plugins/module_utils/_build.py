@@ -71,7 +71,8 @@ LAUNCHER_CONFIG = "_zipapp_launcher.json"
 # A mirrored project leaves these out wherever they are: VCS, virtual environments, caches, local databases and
 # secrets (.env), editor droppings. ``media`` (uploads of a development server) only at the top.
 MIRROR_EXCLUDE_NAMES = ("*.pyc", "*.pyo", "*.egg-info", "*.dist-info", "db.sqlite3", "*.sqlite3-journal",
-                        ".env", ".env.*", "*.env", ".git*", ".hg*", ".DS_Store", "*.swp", "*~", ".coverage", ".idea", ".vscode")
+                        ".env", ".env.*", "*.env", ".git*", ".hg*", ".DS_Store", "*.swp", "*~", ".coverage", ".idea",
+                        ".vscode")
 MIRROR_EXCLUDE_TOP = ("media", "build", "dist", "htmlcov")
 MODULE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 SETTINGS_RE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z_][A-Za-z0-9_.]*)['"]""")
@@ -344,11 +345,13 @@ def mirror_project(src: str, dest: str, patterns: Sequence[str] = ()) -> List[st
     reserved = {LAUNCHER_MODULE + ".py": "the launcher", LAUNCHER_CONFIG: "the launcher"}
     tops = sorted(set(f.split("/", 1)[0] for f in files))
     clashes = ["%s%s (installed by %s)" % (t, "/" if os.path.isdir(os.path.join(src, t)) else "",
-                                          owners.get(t) or reserved.get(t)) for t in tops if t in owners or t in reserved]
+                                          owners.get(t) or reserved.get(t))
+               for t in tops if t in owners or t in reserved]
     if clashes:
         raise BuildError("the project's top-level %s collide%s with what the zipapp's site-packages already has: %s; "
                          "rename it, or leave it out with zipapp_publish_exclude"
-                         % ("names" if len(clashes) > 1 else "name", "" if len(clashes) > 1 else "s", "; ".join(clashes)))
+                         % ("names" if len(clashes) > 1 else "name", "" if len(clashes) > 1 else "s",
+                            "; ".join(clashes)))
     for rel in files:
         path = os.path.join(src, *rel.split("/"))
         out = os.path.join(dest, *rel.split("/"))
@@ -573,7 +576,8 @@ def target_probe(probe: dict, version: str) -> dict:
     for key in ("soabi", "ext_suffix"):
         if target.get(key):
             target[key] = target[key].replace("-%s" % old, "-%s" % nodot)
-    target["extension_suffixes"] = [s.replace("-%s" % old, "-%s" % nodot) for s in probe.get("extension_suffixes") or []]
+    target["extension_suffixes"] = [s.replace("-%s" % old, "-%s" % nodot)
+                                    for s in probe.get("extension_suffixes") or []]
     return target
 
 
@@ -732,8 +736,9 @@ def build(project, version, dest_dir, build_dir, run, name=None, requirements="r
                     text = f.read()
             django_settings = settings_from_manage(text)
             if not django_settings:
-                raise BuildError("%s sets no DJANGO_SETTINGS_MODULE (os.environ.setdefault(...)): name the settings "
-                                 "module with zipapp_publish_django_settings" % manage_py)
+                raise BuildError("%s: name the settings module with zipapp_publish_django_settings"
+                                 % ("%s sets no DJANGO_SETTINGS_MODULE (os.environ.setdefault(...))" % manage_py
+                                    if text else "%s has no manage.py" % project))
         if not MODULE_RE.fullmatch(django_settings) or not module_in_project(project, django_settings):
             raise BuildError("the Django settings %s (zipapp_publish_django_settings, default: read from manage.py) "
                              "are not a module of %s" % (django_settings, project))
@@ -755,7 +760,8 @@ def build(project, version, dest_dir, build_dir, run, name=None, requirements="r
     if layout in ("django", "wsgi"):
         check_server_pinned(pins, server, req_path)
         if layout == "django" and not pinned_name(pins, "django"):
-            raise BuildError("Django is not pinned in %s (zipapp_publish_requirements): add Django==<version>" % req_path)
+            raise BuildError("Django is not pinned in %s (zipapp_publish_requirements): add Django==<version>"
+                             % req_path)
     warnings = []
     if source_date_epoch in (None, ""):
         epoch, dirty = git_epoch(project, lambda argv, cwd: run(argv, cwd, None))

@@ -10,6 +10,13 @@ import os
 import re
 
 from ansible_collections.containerless.zipapp.plugins.module_utils import _s3
+from ansible_collections.containerless.zipapp.plugins.module_utils._build import (
+    ENTRY_POINT_RE,
+    LAYOUTS,
+    MODULE_RE,
+    SERVERS,
+    TARGET_PYTHON_RE,
+)
 from ansible_collections.containerless.zipapp.plugins.module_utils._names import _describe, _text, check_version, must_be_string
 from ansible_collections.containerless.zipapp.plugins.plugin_utils._checks import (
     EntryPoint,
@@ -28,9 +35,6 @@ from ansible_collections.containerless.zipapp.plugins.plugin_utils._checks impor
 
 # The publish role's variables (checked on the controller before the build).
 PUBLISH_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-ENTRY_POINT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 MODE_RE = re.compile(r"0?[0-7]{3,4}")
@@ -93,11 +97,6 @@ def check_epoch(value, var="zipapp_publish_source_date_epoch"):
     return [e + " (seconds since 1970, not before 1980: a zip file cannot store earlier times)" for e in errors]
 
 
-LAYOUTS = ("auto", "package", "django", "wsgi")
-SERVERS = ("gunicorn", "pyuwsgi")
-MODULE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-WSGI_APP_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-TARGET_PYTHON_RE = re.compile(r"3\.[0-9]{1,2}(\.[0-9]{1,3})?")
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -176,7 +175,7 @@ PUBLISH_CHECKS = {
         [] if v == "" or MODULE_RE.fullmatch(v) else
         ["zipapp_publish_django_settings=%r must be a dotted module name such as mysite.settings" % v]),
     "zipapp_publish_wsgi_app": lambda v: check_optional_string(v, "zipapp_publish_wsgi_app") or (
-        [] if v == "" or WSGI_APP_RE.fullmatch(v) else
+        [] if v == "" or ENTRY_POINT_RE.fullmatch(v) else
         ["zipapp_publish_wsgi_app=%r must be module:attribute, e.g. app:app (Flask) or mysite.wsgi:application" % v]),
     "zipapp_publish_server": lambda v: check_choice(v, "zipapp_publish_server", SERVERS),
     "zipapp_publish_collectstatic": lambda v: check_bool(v, "zipapp_publish_collectstatic"),

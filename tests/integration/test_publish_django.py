@@ -197,15 +197,21 @@ def test_a_startproject_project_builds_as_documented_without_a_warning(django_pr
         assert f.read() == "%s  mysite-%s.pyz\n" % (digest, VERSION)
     report("django startproject built and published as documented in %.0f s, no warning: mysite-%s.pyz %s"
            % (time.time() - t0, VERSION, digest))
-    # a second build, at -vvv: the same bytes, and the build environment's secret never shows
-    again = publish(dict(zipapp_publish_project=django_project, zipapp_publish_version=VERSION,
+    # a second build from a copy at another path, at -vvv: the same bytes, and the build environment's secret
+    # never shows
+    epoch = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=django_project, stdout=subprocess.PIPE,
+                           text=True, check=True).stdout.strip()
+    copy = os.path.join(WORK, "elsewhere", "mysite")
+    shutil.copytree(django_project, copy)
+    again = publish(dict(zipapp_publish_project=copy, zipapp_publish_version=VERSION,
+                         zipapp_publish_source_date_epoch=epoch,
                          zipapp_publish_to=[os.path.join(WORK, "artifacts")],
                          zipapp_publish_build_env={"DJANGO_SECRET_KEY": SECRET}, zipapp_publish_exclude=["notes/"],
                          zipapp_publish_dist_dir=os.path.join(WORK, "dist-again")), verbosity=3)
     assert again.returncode == 0, again.stdout[-5000:]
     assert SECRET not in again.stdout
     assert sha(os.path.join(WORK, "dist-again", "mysite-%s.pyz" % VERSION)) == digest
-    report("django: a second build (%.0f s) is byte-identical" % again.seconds)
+    report("django: a second build from a copy at another path (%.0f s) is byte-identical" % again.seconds)
 
 
 def test_the_django_pyz_ships_the_project_and_leaves_out_what_it_must_not():
@@ -289,7 +295,8 @@ def test_the_django_pyz_serves_templates_and_collected_static_files_and_stops_gr
 
 def flask_vars(project, **extra):
     v = dict(zipapp_publish_project=project, zipapp_publish_version=VERSION, zipapp_publish_wsgi_app="app:app",
-             zipapp_publish_to=[os.path.join(WORK, "artifacts-hello")], zipapp_publish_dist_dir=os.path.join(WORK, "dist"))
+             zipapp_publish_to=[os.path.join(WORK, "artifacts-hello")],
+             zipapp_publish_dist_dir=os.path.join(WORK, "dist"))
     v.update(extra)
     return v
 
@@ -326,7 +333,8 @@ def test_a_flask_app_answers_through_gunicorn_and_pyuwsgi(flask_app):
     assert server.first[2] == "<h1>Hello from pyuwsgi in templates/index.html</h1>" and rc == 0
     with open(log) as f:
         assert "graceful shutdown triggered" in f.read()
-    report("flask with zipapp_publish_server: pyuwsgi: %s; SIGTERM: graceful shutdown, exit 0" % server.first[2].strip())
+    report("flask with zipapp_publish_server: pyuwsgi: %s; SIGTERM: graceful shutdown, exit 0"
+           % server.first[2].strip())
 
 
 def test_an_sdist_only_dependency_is_named_with_the_variable_that_allows_it(flask_app):
@@ -398,7 +406,8 @@ def test_a_failed_pip_install_of_a_package_shows_pips_own_output():
     msg = failure(res)
     assert msg.startswith("shiv's pip install failed (rc=1) with the build interpreter ")
     assert "(CPython 3." in msg.split(";")[0]
-    assert "the last lines of its output:\n" in msg and "ERROR: No matching distribution found for Django==5.2.999" in msg
+    assert "the last lines of its output:\n" in msg
+    assert "ERROR: No matching distribution found for Django==5.2.999" in msg
     assert "sdist" not in msg  # no source distribution of it either
     report("a failing pip install through shiv: %s ... %s" % (msg.split("; the last lines")[0], msg.splitlines()[-1]))
 
@@ -412,7 +421,8 @@ def test_a_refused_republish_leaves_the_target_and_the_dist_copy_as_they_were(dj
     res = publish(dict(zipapp_publish_project=django_project, zipapp_publish_version=VERSION,
                        zipapp_publish_to=[os.path.join(WORK, "artifacts")],
                        zipapp_publish_build_env={"DJANGO_SECRET_KEY": SECRET}, zipapp_publish_exclude=["notes/"],
-                       zipapp_publish_dist_dir=os.path.join(WORK, "dist"), zipapp_publish_source_date_epoch="1767323045"))
+                       zipapp_publish_dist_dir=os.path.join(WORK, "dist"),
+                       zipapp_publish_source_date_epoch="1767323045"))
     msg = failure(res)
     assert "is already published with sha256 %s, this build is " % before[0] in msg
     assert "a published version is immutable" in msg

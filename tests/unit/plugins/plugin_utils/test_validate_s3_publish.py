@@ -143,8 +143,8 @@ def test_the_layout_of_the_project_decides_what_it_needs(tmp_path, monkeypatch):
     (tmp_path / "plain").mkdir()
     errors = publish_errors(zipapp_publish_project=plain, zipapp_publish_entry_point="")
     assert errors and "no manage.py (a Django project) and zipapp_publish_wsgi_app is not set" in errors[0]
-    assert publish_errors(zipapp_publish_project=plain, zipapp_publish_entry_point="", zipapp_publish_wsgi_app="app:app",
-                          zipapp_publish_requirements="") == [
+    assert publish_errors(zipapp_publish_project=plain, zipapp_publish_entry_point="",
+                          zipapp_publish_wsgi_app="app:app", zipapp_publish_requirements="") == [
         "zipapp_publish_requirements must name the pinned requirements of %s (the server, zipapp_publish_server, must "
         "be pinned there)" % plain]
     package = project(tmp_path, "pyproject.toml", "requirements.txt")
