@@ -435,8 +435,8 @@ def pip_failure(tool: str, rc: int, output: str, python: str, run: Callable, vpy
             name = (PIN_RE.match(req).group(1) if PIN_RE.match(req) else req)
             parts.append("%s is on the index only as a source distribution (sdist), and --only-binary in "
                          "zipapp_publish_pip_args refuses to build one: allow it with zipapp_publish_pip_args: "
-                         "[--only-binary=:all:, --no-binary, %s] (pip builds it, with the build interpreter), or "
-                         "build its wheel yourself into a wheelhouse and add [--find-links, /path/to/wheels]"
+                         "[\"--only-binary=:all:\", --no-binary, %s] (pip builds it, with the build interpreter), "
+                         "or build its wheel yourself into a wheelhouse and add [--find-links, /path/to/wheels]"
                          % (req, name))
     parts.append("the last lines of its output:\n%s" % tail(output))
     return "; ".join(parts[:-1]) + "; " + parts[-1]

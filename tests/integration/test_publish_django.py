@@ -346,7 +346,7 @@ def test_an_sdist_only_dependency_is_named_with_the_variable_that_allows_it(flas
     assert msg.startswith("pip install failed (rc=1) with the build interpreter ")
     assert ("docopt==0.6.2 is on the index only as a source distribution (sdist), and --only-binary in "
             "zipapp_publish_pip_args refuses to build one: allow it with zipapp_publish_pip_args: "
-            "[--only-binary=:all:, --no-binary, docopt]") in msg
+            '["--only-binary=:all:", --no-binary, docopt]') in msg
     assert "the last lines of its output:\n" in msg and "No matching distribution found for docopt==0.6.2" in msg
     assert not os.path.exists(os.path.join(WORK, "dist", "hello-1.0.1.pyz"))
     report("an sdist-only dependency: %s" % msg.split("; the last lines")[0])

@@ -14,6 +14,7 @@ may be read-only and HOME may be ``/`` (systemd's DynamicUser), so no control so
 collectstatic at run time (the build did that).
 """
 
+import io
 import json
 import os
 import shlex
@@ -132,6 +133,56 @@ def django_wsgi_module():
     return "%s:%s" % (module, attr)
 
 
+def warm_up(application, environ=None):
+    """GET each of ZIPAPP_WARMUP_PATHS from ``application`` in this process, with ZIPAPP_WARMUP_HOST as the host.
+
+    The deploy role sets both for the web process; ``serve`` calls this in each worker right after it loaded the
+    app, before the worker accepts its first connection. A new instance takes connections from the shared socket
+    as soon as its workers run, and Django loads the URL conf, the views and the templates on the first requests
+    that need them: without this, the first clients of every new worker would wait for that. Returns the status
+    lines; a failure is printed, never raised (the worker starts as it would without warming).
+    """
+    environ = os.environ if environ is None else environ
+    host = environ.get("ZIPAPP_WARMUP_HOST") or "localhost"
+    statuses = []
+    for path in environ.get("ZIPAPP_WARMUP_PATHS", "").split():
+        path_info, _, query = path.partition("?")
+        request = {
+            "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path_info, "QUERY_STRING": query,
+            "SERVER_NAME": host.rsplit(":", 1)[0], "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": host, "HTTP_USER_AGENT": "containerless.zipapp warm-up", "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
+        }
+        status = []
+
+        def start_response(line, headers, exc_info=None):
+            status.append(line)
+            return lambda data: None
+
+        try:
+            body = application(request, start_response)
+            try:
+                for _chunk in body:
+                    pass
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        except Exception as exc:  # the app's own error, for its log; the worker goes on
+            print("%s: warming %s failed: %r" % (prog(), path, exc), file=sys.stderr)
+        statuses.append(status[0] if status else "failed")
+    return statuses
+
+
+def __getattr__(name):
+    """``_zipapp_launcher:warmed_app``, what uWSGI loads in each worker (``--lazy-apps``): the app, warmed."""
+    if name == "warmed_app":
+        app = load_wsgi_app(load_config())
+        warm_up(app)
+        return app
+    raise AttributeError(name)
+
+
 def load_wsgi_app(config):
     """The WSGI callable, in a worker (after the fork)."""
     if config["layout"] == "django":
@@ -184,8 +235,10 @@ def serve(config):
                 self.cfg.set(key, value)
             apply_cmd_args(self.cfg, os.environ)
 
-        def load(self):
-            return load_wsgi_app(config)
+        def load(self):  # in each worker, before its first accept
+            app = load_wsgi_app(config)
+            warm_up(app)
+            return app
 
     Server(prog="%s serve" % prog()).run()
     return 0
@@ -193,7 +246,8 @@ def serve(config):
 
 def uwsgi_options(config, environ, wsgi_module):
     """The uWSGI command line of ``serve`` with pyuwsgi: the same workers and graceful stop as gunicorn, the app
-    loaded in each worker after the fork (--lazy-apps), HTTP on systemd's socket."""
+    loaded (``wsgi_module``: ``_zipapp_launcher:warmed_app``, the app warmed) in each worker after the fork
+    (--lazy-apps), HTTP on systemd's socket."""
     args = ["--strict", "--master", "--need-app", "--lazy-apps", "--single-interpreter",
             "--workers", str(workers(environ)), "--module", wsgi_module,
             # SIGTERM: the workers finish the request in hand and exit, then the master (uWSGI's own default for
@@ -215,13 +269,12 @@ def pyuwsgi_serve(config):
         return fail("pyuwsgi is not in this zipapp (pin it in the requirements)")
     if config["layout"] == "django":
         configure_django(config, settings_only=True)
-        module = django_wsgi_module()
-        if module is None:
+        if django_wsgi_module() is None:
             return fail("WSGI_APPLICATION is not set in %s: pyuwsgi needs it" % os.environ["DJANGO_SETTINGS_MODULE"])
     else:
         check_wsgi_module(config)
-        module = config["wsgi_app"]
-    pyuwsgi.run(uwsgi_options(config, os.environ, module))
+    # each worker loads the app through this module, which warms it before the worker accepts (warm_up)
+    pyuwsgi.run(uwsgi_options(config, os.environ, __name__ + ":warmed_app"))
     return 0
 
 

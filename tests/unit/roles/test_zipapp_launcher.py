@@ -107,3 +107,46 @@ def test_the_launcher_writes_nothing_and_runs_on_python_3_8():
         source = f.read()
     ast.parse(source, feature_version=(3, 8))
     assert "open(" in source and '"w"' not in source and "'w'" not in source
+
+
+def test_warm_up_requests_each_path_in_process_with_the_host(launcher):
+    """ZIPAPP_WARMUP_PATHS (the deploy role's) go through the WSGI app itself before the worker accepts."""
+    seen = []
+
+    def app(environ, start_response):
+        seen.append((environ["PATH_INFO"], environ["QUERY_STRING"], environ["HTTP_HOST"], environ["REQUEST_METHOD"]))
+        if environ["PATH_INFO"] == "/boom":
+            raise RuntimeError("the app's own error")
+        start_response("302 Found" if environ["PATH_INFO"] == "/" else "200 OK", [("Content-Type", "text/plain")])
+        return [b"a", b"b"]
+
+    environ = {"ZIPAPP_WARMUP_PATHS": "/health/ / /boom /login/?next=/", "ZIPAPP_WARMUP_HOST": "app.example.com"}
+    assert launcher.warm_up(app, environ) == ["200 OK", "302 Found", "failed", "200 OK"]
+    assert seen == [("/health/", "", "app.example.com", "GET"), ("/", "", "app.example.com", "GET"),
+                    ("/boom", "", "app.example.com", "GET"), ("/login/", "next=/", "app.example.com", "GET")]
+    assert launcher.warm_up(app, {}) == []  # nothing set: nothing requested
+
+
+def test_warm_up_closes_what_the_app_returns(launcher):
+    closed = []
+
+    class Body(list):
+        def close(self):
+            closed.append(True)
+
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return Body([b"x"])
+
+    assert launcher.warm_up(app, {"ZIPAPP_WARMUP_PATHS": "/"}) == ["200 OK"] and closed == [True]
+
+
+def test_pyuwsgi_loads_the_warmed_app_in_each_worker(launcher, monkeypatch):
+    calls = []
+    monkeypatch.setattr(launcher, "load_config", lambda: WSGI)
+    monkeypatch.setattr(launcher, "load_wsgi_app", lambda config: calls.append(("load", config["wsgi_app"])) or "app")
+    monkeypatch.setattr(launcher, "warm_up", lambda app: calls.append(("warm", app)))
+    assert launcher.warmed_app == "app"
+    assert calls == [("load", "hello_app:app"), ("warm", "app")]
+    with pytest.raises(AttributeError):
+        launcher.no_such_thing  # noqa: B018
