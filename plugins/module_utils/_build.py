@@ -464,11 +464,12 @@ root = getattr(settings, "STATIC_ROOT", None)
 print(json.dumps({"static_root": os.fspath(root) if root else None}))
 """
 
-COLLECTSTATIC = r"""
+# A management command at build time, on the mirrored project: manage.py <argv[2:]>
+MANAGE = r"""
 import site, sys
 site.addsitedir(sys.argv[1])
 from django.core.management import execute_from_command_line
-execute_from_command_line(["manage.py", "collectstatic", "--noinput"])
+execute_from_command_line(["manage.py"] + sys.argv[2:])
 """
 
 
@@ -515,9 +516,11 @@ def stage_site_packages(run: Callable, env: Dict[str, str], vpy: str, project: s
                         req_path: str, pip_args: Sequence[str], python: str, layout: str, settings: Optional[str],
                         wsgi_app: Optional[str], server: str, collectstatic: bool, django_env: Dict[str, str],
                         exclude: Sequence[str], launcher: str, version_file: Optional[str],
-                        launcher_config: dict) -> dict:
+                        launcher_config: dict, build_commands: Sequence[Sequence[str]] = ()) -> dict:
     """The zipapp's site-packages of a project that is no package: the requirements (pip --target), the project
-    mirrored into its root, collectstatic, the launcher. Returns what it did (``collectstatic``, ``top_levels``)."""
+    mirrored into its root, collectstatic, the ``build_commands`` (management commands whose output ships:
+    django-compressor's ``compress``, ``compilemessages``), the launcher. Returns what it did (``collectstatic``,
+    ``build_commands``, ``top_levels``)."""
     if os.path.lexists(site_packages):
         shutil.rmtree(site_packages)
     os.makedirs(site_packages)
@@ -539,13 +542,21 @@ def stage_site_packages(run: Callable, env: Dict[str, str], vpy: str, project: s
             root = static_root_in(site_packages, static_root, owners)
             if os.path.lexists(root):
                 shutil.rmtree(root)  # what a collectstatic in development left: collected anew
-            rc, out, err = run([vpy, "-S", "-B", "-c", COLLECTSTATIC, site_packages], site_packages, denv)
+            rc, out, err = run([vpy, "-S", "-B", "-c", MANAGE, site_packages, "collectstatic", "--noinput"],
+                               site_packages, denv)
             if rc != 0:
                 raise BuildError("collectstatic --noinput failed at build time (rc=%d): %s; settings that read the "
                                  "environment get it from zipapp_publish_build_env, zipapp_publish_collectstatic: "
                                  "false skips it" % (rc, tail((out or "") + "\n" + (err or ""), 15)))
             info["collectstatic"] = (tail(out, 1) or "done").strip()
             info["static_root"] = os.path.relpath(root, os.path.realpath(site_packages))
+        info["build_commands"] = []
+        for i, args in enumerate(build_commands):
+            rc, out, err = run([vpy, "-S", "-B", "-c", MANAGE, site_packages] + list(args), site_packages, denv)
+            if rc != 0:
+                raise BuildError("manage %s (zipapp_publish_build_commands[%d]) failed at build time (rc=%d): %s"
+                                 % (" ".join(args), i, rc, tail((out or "") + "\n" + (err or ""), 15)))
+            info["build_commands"].append((tail(out, 1) or "done").strip())
     write_launcher(site_packages, launcher, launcher_config)
     for base, dirs, _files in os.walk(site_packages):
         for d in [d for d in dirs if d == "__pycache__"]:
@@ -694,7 +705,7 @@ def build(project, version, dest_dir, build_dir, run, name=None, requirements="r
           compile_pyc=False, python="python3", pip_version=PIP_VERSION, shiv_version=SHIV_VERSION,
           pip_args=("--only-binary=:all:",), shiv_args=(), source_date_epoch=None, mode=0o644, check_mode=False,
           layout="auto", django_settings=None, wsgi_app=None, server="gunicorn", collectstatic=True,
-          django_env=None, exclude=(), target_python=(), launcher=None, place_artifact=True):
+          django_env=None, exclude=(), target_python=(), launcher=None, place_artifact=True, build_commands=()):
     """Build ``<dest_dir>/<name>-<version>.pyz``; ``run(argv, cwd, env)`` returns ``(rc, out, err)`` and runs
     with umask 022.  Returns a result dict; an existing identical file is left alone (changed False).
 
@@ -710,6 +721,9 @@ def build(project, version, dest_dir, build_dir, run, name=None, requirements="r
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
         raise BuildError("name=%r must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" % name)
     layout = resolve_layout(project, layout or "auto", wsgi_app)
+    if build_commands and layout != "django":
+        raise BuildError("zipapp_publish_build_commands are management commands of a Django project: the %s layout "
+                         "has none" % layout)
     target_python = [str(v) for v in (target_python or [])]
     for v in target_python:
         if not TARGET_PYTHON_RE.fullmatch(v):
@@ -815,7 +829,8 @@ def build(project, version, dest_dir, build_dir, run, name=None, requirements="r
                     config["wsgi_app"] = wsgi_app
                 staged = stage_site_packages(run, env, vpy, project, staging, req_path, pip_args, python_label, layout,
                                              django_settings, wsgi_app, server, collectstatic, dict(django_env or {}),
-                                             list(exclude or ()), launcher, version_file, config)
+                                             list(exclude or ()), launcher, version_file, config,
+                                             [list(c) for c in build_commands or ()])
                 result.update(staged)
                 cmd = shiv_command(venv, tmp, None, interpreter=interpreter, entry_point=LAUNCHER_MODULE + ":main",
                                    compressed=compressed, compile_pyc=compile_pyc, shiv_args=shiv_args,

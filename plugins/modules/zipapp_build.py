@@ -166,6 +166,14 @@ options:
     description: Environment of the build-time Django commands (settings that read the environment). Never logged.
     type: dict
     default: {}
+  build_commands:
+    description:
+      - Management commands to run at build time after C(collectstatic) (V(django)), each a list of arguments after
+        C(manage), for example V([[compress]]) (django-compressor's offline manifest) or V([[compilemessages]]). They
+        run on the project as it ships, with O(build_env); what they write into it ships in the zipapp.
+    type: list
+    elements: list
+    default: []
   exclude:
     description:
       - Glob patterns of project paths not to ship (V(django), V(wsgi)), matched against the path relative to the
@@ -320,6 +328,7 @@ def main():
             server=dict(type="str", default="gunicorn", choices=["gunicorn", "pyuwsgi"]),
             collectstatic=dict(type="bool", default=True),
             build_env=dict(type="dict", default={}, no_log=True),
+            build_commands=dict(type="list", elements="list", default=[]),
             exclude=dict(type="list", elements="str", default=[]),
             target_python=dict(type="list", elements="str", default=[]),
             launcher=dict(type="path"),
@@ -347,6 +356,7 @@ def main():
             layout=p["layout"], django_settings=p["django_settings"], wsgi_app=p["wsgi_app"], server=p["server"],
             collectstatic=p["collectstatic"], django_env={k: str(v) for k, v in p["build_env"].items()},
             exclude=p["exclude"], target_python=p["target_python"], launcher=p["launcher"], place_artifact=p["place"],
+            build_commands=[[str(a) for a in c] for c in p["build_commands"]],
         )
     except BuildError as e:
         module.fail_json(msg="%s (nothing was changed in %s)" % (e, os.path.abspath(p["dest"])))

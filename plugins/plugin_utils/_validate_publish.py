@@ -126,6 +126,21 @@ def check_target_python(value, var="zipapp_publish_target_python"):
     return errors
 
 
+def check_build_commands(value, var="zipapp_publish_build_commands"):
+    """Management commands at build time: each a non-empty list of strings (the arguments after ``manage``)."""
+    if not isinstance(value, list):
+        return ["%s must be a list of commands, each a list of arguments after manage, e.g. [[compress]], got %s"
+                % (var, _describe(value))]
+    errors = []
+    for i, cmd in enumerate(value):
+        if not isinstance(cmd, list) or not cmd:
+            errors.append("%s[%d] must be a non-empty list of arguments after manage, e.g. [compress], got %s"
+                          % (var, i, _describe(cmd)))
+        else:
+            errors.extend(check_str_list(cmd, "%s[%d]" % (var, i)))
+    return errors
+
+
 def check_build_env(value, var="zipapp_publish_build_env"):
     """Environment of the build-time Django commands; values are secrets (a DJANGO_SECRET_KEY), never echoed."""
     if not isinstance(value, dict):
@@ -180,6 +195,7 @@ PUBLISH_CHECKS = {
     "zipapp_publish_server": lambda v: check_choice(v, "zipapp_publish_server", SERVERS),
     "zipapp_publish_collectstatic": lambda v: check_bool(v, "zipapp_publish_collectstatic"),
     "zipapp_publish_build_env": check_build_env,
+    "zipapp_publish_build_commands": check_build_commands,
     "zipapp_publish_exclude": lambda v: check_str_list(v, "zipapp_publish_exclude"),
     "zipapp_publish_target_python": check_target_python,
 }

@@ -418,10 +418,16 @@ class FakeDjangoTools(FakeTools):
         if argv[1:3] == ["-S", "-B"]:
             self.calls.append(argv)
             assert env["DJANGO_SETTINGS_MODULE"] == "mysite.settings" and env["DJANGO_SECRET_KEY"] == "build-only"
-            if "collectstatic" in argv[4]:
+            command = argv[6:]  # the management command of the MANAGE script, none for the settings probe
+            if command == ["collectstatic", "--noinput"]:
                 touch(os.path.join(argv[5], self.static_root, "site.0123456789ab.css"))
                 touch(os.path.join(argv[5], self.static_root, "staticfiles.json"), "{}")
                 return 0, "2 static files copied to '%s'.\n" % self.static_root, ""
+            if command == ["compress", "--force"]:
+                touch(os.path.join(argv[5], self.static_root, "CACHE", "manifest.json"), "{}")
+                return 0, "Compressing... done\nCompressed 3 block(s) from 40 template(s) for 1 context(s).\n", ""
+            if command == ["broken"]:
+                return 1, "", "CommandError: Unknown command: 'broken'\n"
             root = os.path.join(argv[5], self.static_root) if self.static_root else None
             return 0, json.dumps({"static_root": root}) + "\n", ""
         if argv[0].endswith("/shiv"):
@@ -481,7 +487,39 @@ def test_collectstatic_false_ships_the_project_as_it_is(django_project, tmp_path
     tools = FakeDjangoTools(["Django", "gunicorn"])
     r = build_django(project, launcher, tmp_path, tools, collectstatic=False)
     assert r["collectstatic"] is None and "staticfiles/stale.css" in tools.zipped
-    assert not any("collectstatic" in c[4] for c in tools.calls if c[1:3] == ["-S", "-B"])
+    assert not any("collectstatic" in c[6:] for c in tools.calls if c[1:3] == ["-S", "-B"])
+
+
+def test_build_commands_run_after_collectstatic_and_what_they_write_ships(django_project, tmp_path):
+    """zipapp_publish_build_commands: django-compressor's offline manifest, made at build time, is in the zipapp."""
+    project, launcher = django_project
+    tools = FakeDjangoTools(["Django", "gunicorn"])
+    r = build_django(project, launcher, tmp_path, tools, build_commands=[["compress", "--force"]])
+    commands = [c[6:] for c in tools.calls if c[1:3] == ["-S", "-B"] and c[6:]]
+    assert commands == [["collectstatic", "--noinput"], ["compress", "--force"]]
+    assert r["build_commands"] == ["Compressed 3 block(s) from 40 template(s) for 1 context(s)."]
+    assert "staticfiles/CACHE/manifest.json" in tools.zipped
+
+
+def test_a_failed_build_command_names_itself_and_its_variable(django_project, tmp_path):
+    project, launcher = django_project
+    tools = FakeDjangoTools(["Django", "gunicorn"])
+    with pytest.raises(b.BuildError, match=r"manage broken \(zipapp_publish_build_commands\[1\]\) failed at build "
+                                           r"time \(rc=1\): .*Unknown command: 'broken'"):
+        build_django(project, launcher, tmp_path, tools, build_commands=[["compress", "--force"], ["broken"]])
+    assert not (tmp_path / "dist").exists()
+
+
+def test_build_commands_need_a_django_project(tmp_path):
+    proj = tmp_path / "flaskapp"
+    touch(proj / "app.py")
+    touch(proj / "requirements.txt", "Flask==3.1.3\ngunicorn==27.0.1\n")
+    tools = FakeTools([])
+    with pytest.raises(b.BuildError, match="zipapp_publish_build_commands are management commands of a Django "
+                                           "project: the wsgi layout has none"):
+        b.build(str(proj), "1.0", str(tmp_path / "d"), str(tmp_path / "bd"), tools, wsgi_app="app:app",
+                source_date_epoch="1700000000", build_commands=[["compress"]])
+    assert tools.calls == []
 
 
 @pytest.mark.parametrize("kw,requirements,match", [

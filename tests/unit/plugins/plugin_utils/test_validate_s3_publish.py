@@ -164,3 +164,15 @@ def test_a_requirements_path_given_relative_to_the_current_directory_is_explaine
         "does not exist: mysite/requirements.txt exists relative to the current directory, so give it relative to "
         "the project, or absolute (%s)" % (tmp_path / "mysite" / "mysite" / "requirements.txt",
                                           tmp_path / "mysite" / "requirements.txt")]
+
+
+def test_build_commands_are_lists_of_arguments_after_manage():
+    assert publish_errors(zipapp_publish_build_commands=[["compress", "--force"], ["compilemessages"]]) == []
+    assert publish_errors(zipapp_publish_build_commands="compress") == [
+        "zipapp_publish_build_commands must be a list of commands, each a list of arguments after manage, "
+        "e.g. [[compress]], got str 'compress'"]
+    assert publish_errors(zipapp_publish_build_commands=[[], "compress"]) == [
+        "zipapp_publish_build_commands[0] must be a non-empty list of arguments after manage, e.g. [compress], got "
+        "list []",
+        "zipapp_publish_build_commands[1] must be a non-empty list of arguments after manage, e.g. [compress], got "
+        "str 'compress'"]
