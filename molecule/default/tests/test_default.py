@@ -129,15 +129,42 @@ def test_shiv_cache_is_readable_despite_umask_077(host):
     cache = record["shiv_cache"]
     assert host.file(cache + "/site-packages").is_directory
     assert host.file(cache).user == "root"
-    # -L: through the links into the store too (Django is shared with 1.0.0's cache)
-    unreadable = host.check_output("find -L %s ! -perm -o+r -o -type d ! -perm -o+x | head -5" % cache)
+    unreadable = host.check_output("find %s ! -perm -o+r -o -type d ! -perm -o+x | head -5" % cache)
     assert unreadable == ""
-    writable = host.check_output("find -L %s -perm /o+w,g+w | head -5" % cache)
+    writable = host.check_output("find %s -perm /o+w,g+w | head -5" % cache)
     assert writable == ""
-    shared = host.check_output("find %s/site-packages -maxdepth 1 -type l -printf '%%f %%l\\n'" % cache).splitlines()
-    assert shared and all(line.split()[1].startswith("../../.shared/") for line in shared), shared
-    old = json.loads(host.file(APP + "/releases/1.0.0/release.json").content_string)["shiv_cache"]
-    assert host.file(old + "/site-packages/django").linked_to == host.file(cache + "/site-packages/django").linked_to
+
+
+def test_each_release_has_a_cache_of_its_own_that_shares_unchanged_files_by_inode(host):
+    """What shiv itself would have extracted: no symlink anywhere, every path resolves inside its own cache,
+    and what 2.0.0 did not change is the same inode as 1.0.0's (hard links), pycs included."""
+    old, new = (json.loads(host.file("%s/releases/%s/release.json" % (APP, v)).content_string)["shiv_cache"]
+                for v in ("1.0.0", "2.0.0"))
+    assert old != new
+    for cache in (old, new):
+        # no symlink under the cache
+        assert host.check_output("find %s -type l | head -5" % cache) == ""
+        # every file and directory resolves inside the cache
+        escapes = host.check_output("find %s -exec realpath {} + | grep -v -x -e '%s' -e '%s/.*' | head -5"
+                                    % (cache, cache, cache))
+        assert escapes == ""
+        assert int(host.check_output("find %s -type f | wc -l" % cache)) > 5000  # the pycs are there too
+    # Django's files and pycs: one inode for both releases, each at its own path
+    for rel in ("django/__init__.py", "django/db/models/base.py",
+                "django/db/models/__pycache__/base.%s.pyc" % cache_tag(host)):
+        inodes = [host.check_output("stat -c %%i %s/site-packages/%s" % (c, rel)) for c in (old, new)]
+        assert inodes[0] == inodes[1], rel
+    assert host.check_output("find %s/site-packages/django -type f -links 1 | head -5" % new) == ""
+    # what changed is a file of its own
+    versions = [host.check_output("stat -c %%i %s/site-packages/demoapp/_version.py" % c) for c in (old, new)]
+    assert versions[0] != versions[1]
+    # the store of the earlier layout is not made any more
+    assert not host.file(APP + "/shiv/.shared").exists
+
+
+def cache_tag(host):
+    """The pyc tag of the host's python3, which compiled the caches (cpython-311 on Debian 12, -313 on 13)."""
+    return host.check_output("python3 -c 'import sys; print(sys.implementation.cache_tag)'")
 
 
 @pytest.mark.parametrize("unit", WEB)

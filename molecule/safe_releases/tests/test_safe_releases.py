@@ -217,6 +217,71 @@ def test_a_host_of_the_earlier_layout_upgrades_in_place_and_back_without_a_faile
     assert sh(host, "systemctl show -P ActiveEnterTimestampMonotonic legacy.socket").strip() == socket_since
 
 
+# The last commit whose release step moved the big directories of a cache into the app's store
+# (shiv/.shared/<dir>-<digest>) and left a symlink in their place.
+STORE_LAYOUT = "3f6cd17"
+
+
+def cache_state(host, shiv):
+    """Per cache: its symlinks (name -> target), the inode of Django's models/base.py, and the paths under it
+    that resolve elsewhere (at most five)."""
+    state = {}
+    for cache in sh(host, "find %s -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%%f\\n'" % shiv).split():
+        top = "%s/%s" % (shiv, cache)
+        links = dict(line.split(" ", 1) for line in sh(host, "find %s -type l -printf '%%P %%l\\n'" % top).splitlines())
+        inode = sh(host, "stat -L -c %%i %s/site-packages/django/db/models/base.py" % top).strip()
+        escapes = sh(host, "find %s -exec realpath {} + | grep -v -x -e '%s' -e '%s/.*' | head -5"
+                     % (top, top, top)).split()
+        state[cache] = {"links": links, "inode": inode, "escapes": escapes}
+    return state
+
+
+def test_caches_of_the_store_layout_are_converted_by_the_next_deploy_and_rollbacks_work_before_and_after(tmp_path):
+    host, port = "zipapp-safe-3", 18125
+    app = {"zipapp_name": "stored", "zipapp_listen": "127.0.0.1:%d" % port}
+    shiv = APP_ROOT + "/stored/shiv"
+    rollback = {"zipapp_name": "stored", "zipapp_rollback_to": "1.0.0"}
+    earlier = collection_at(STORE_LAYOUT, str(tmp_path))
+    for version in ("1.0.0", "2.0.0"):
+        res = play(dict(app, app_version=version), limit=host, collections=earlier)
+        assert res.returncode == 0, res.stdout[-3000:]
+    # the earlier layout: Django of both caches is one directory of the store, reached through a symlink
+    before = cache_state(host, shiv)
+    assert len(before) == 2, before
+    for cache in before.values():
+        assert cache["links"]["site-packages/django"].startswith("../../.shared/django-")
+        assert cache["escapes"]  # what Path(__file__).resolve() found: the store, outside the cache
+    assert len(set(c["inode"] for c in before.values())) == 1
+    # back to 1.0.0 before any conversion: a rollback touches no cache, the symlinks still work
+    with Probe(port) as probe:
+        res = play(rollback, playbook="containerless.zipapp.rollback", limit=host)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert probe.failed == 0 and get(port)["version"] == "1.0.0"
+    assert cache_state(host, shiv) == before
+    # the next deploy converts both kept caches, the live one included, while 1.0.0 serves from it
+    with Probe(port) as probe:
+        res = play(dict(app, app_version="2.0.0"), limit=host)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert probe.failed == 0 and probe.versions == {"1.0.0", "2.0.0"}, (probe.sent, probe.failed, probe.versions)
+    after = cache_state(host, shiv)
+    assert sorted(after) == sorted(before)
+    for cache in after.values():
+        assert cache["links"] == {} and cache["escapes"] == []  # real directories, every path inside the cache
+    assert set(c["inode"] for c in after.values()) == set(c["inode"] for c in before.values())  # hard links
+    assert get(port)["version"] == "2.0.0"
+    # and back to the converted 1.0.0
+    with Probe(port) as probe:
+        res = play(rollback, playbook="containerless.zipapp.rollback", limit=host)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert probe.failed == 0 and get(port)["version"] == "1.0.0"
+    # the store goes with a deploy once no process that started before the conversion runs (all have now)
+    res = play(dict(app, app_version="2.0.0"), limit=host)
+    assert res.returncode == 0, res.stdout[-3000:]
+    left = sh(host, "ls -A %s" % shiv).split()
+    assert ".shared" not in left and [e for e in left if e.endswith("_convert")] == [], left
+    assert cache_state(host, shiv) == after and get(port)["version"] == "2.0.0"
+
+
 def test_the_status_playbook_shows_every_host_and_app_and_where_they_disagree(tmp_path):
     """Run last: safe-2 has a second app (legacy, on the earlier layout's units), and the hosts' demoapp
     releases differ after the tests before."""

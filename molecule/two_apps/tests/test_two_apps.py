@@ -73,14 +73,24 @@ def test_releases_and_caches_are_separate(host, app):
     app_dir = "/opt/zipapp/" + app
     assert host.file(app_dir + "/current").linked_to == app_dir + "/releases/2.0.0"
     assert host.file(app_dir + "/previous").linked_to == app_dir + "/releases/1.0.0"
-    caches = host.check_output("find %s/shiv -mindepth 1 -maxdepth 1 -type d ! -name .shared -printf '%%f\\n'"
-                               % app_dir).split()
+    caches = host.check_output("find %s/shiv -mindepth 1 -maxdepth 1 -type d -printf '%%f\\n'" % app_dir).split()
     assert len(caches) == 2 and all(c.startswith(app + ".pyz_") for c in caches), caches
-    # what the two caches share lives in the app's own store, and they link nowhere else
-    links = host.check_output("find %s/shiv/*/site-packages -maxdepth 1 -type l -printf '%%l\\n' | sort -u" % app_dir)
-    assert links and all(line.startswith("../../.shared/") for line in links.split()), links
-    assert host.check_output("readlink -f %s/shiv/%s/site-packages/django" % (app_dir, caches[0])).startswith(
-        app_dir + "/shiv/.shared/django-")
+    # no symlink under any cache, and every path of a cache resolves inside it
+    assert host.check_output("find %s/shiv -type l | head -5" % app_dir) == ""
+    for cache in caches:
+        top = "%s/shiv/%s" % (app_dir, cache)
+        assert host.check_output("find %s -exec realpath {} + | grep -v -x -e '%s' -e '%s/.*' | head -5"
+                                 % (top, top, top)) == ""
+    # the two releases share Django's files by inode; the other apps' caches are theirs alone
+    inodes = set(host.check_output("stat -c %%i %s/shiv/%s/site-packages/django/db/models/base.py"
+                                   % (app_dir, c)) for c in caches)
+    assert len(inodes) == 1, inodes
+    for other in APPS:
+        if other != app:
+            theirs = host.check_output("stat -c %%i /opt/zipapp/%s/shiv/*/site-packages/django/db/models/base.py"
+                                       % other).split()
+            assert inodes.isdisjoint(theirs), (app, other)
+    assert not host.file(app_dir + "/shiv/.shared").exists
     cmdline = host.check_output("tr '\\0' ' ' < /proc/%d/cmdline" % main_pid(host, app))
     assert "%s/releases/2.0.0/%s.pyz" % (app_dir, app) in cmdline
 
