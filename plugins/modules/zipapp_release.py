@@ -266,6 +266,37 @@ shiv:
     extracted:
       description: Whether it was extracted now.
       type: bool
+    files:
+      description:
+        - When extracted now, what was written and what was hard-linked from the live release's cache (the same
+          inode at its own path in this cache; the cache has no symlinks). C(written) files; C(linked) files equal
+          to the live copy; C(pyc_linked) compiled files taken along with them; C(trees) top-level directories of
+          C(site-packages) equal as a whole and linked as one tree.
+      type: dict
+      sample: {written: 10, linked: 4005, pyc_linked: 1148, trees: 18}
+    pyc:
+      description: When extracted now, the files the target interpreter compiled (C(compiled), C(failed)) and its C(tag).
+      type: dict
+      sample: {compiled: 2, failed: 0, tag: cpython-311}
+    seconds:
+      description: When extracted now, how long the extraction and compilation took.
+      type: float
+    converted:
+      description:
+        - Caches of the earlier layout (big directories symlinked into C(shiv/.shared)) that this run gave real
+          directories of hard links to the store's files (in check mode, those it would convert). The store goes
+          once no cache links into it and no process of the app that started before the conversion runs.
+      type: list
+      elements: str
+    convert_seconds:
+      description: How long the conversion took.
+      type: float
+    not_converted:
+      description:
+        - Caches that keep their symlinks into the store because the host cannot exchange a directory for a
+          symlink in one step (renameat2 with RENAME_EXCHANGE; a warning says so). They work as before.
+      type: list
+      elements: str
 kind:
   description: What the artifact is, C(shiv), C(pex) or C(zipapp) (a plain zipapp with a C(__main__.py)).
   returned: success
