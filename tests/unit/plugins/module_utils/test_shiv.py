@@ -368,7 +368,7 @@ def test_a_real_cache_has_what_shivs_own_extraction_makes(real_caches, tmp_path)
 
 
 def test_files_equal_between_two_real_releases_share_an_inode(real_caches):
-    (one, two), (c1, c2), (dummy, counts) = real_caches["pyz"], real_caches["caches"], real_caches["counts"]
+    (one, two), (c1, c2), counts = real_caches["pyz"], real_caches["caches"], real_caches["counts"][1]
     with zipfile.ZipFile(one) as z1, zipfile.ZipFile(two) as z2:
         old = dict((i.filename, (i.CRC, i.file_size)) for i in z1.infolist())
         new = [i for i in z2.infolist() if i.filename.startswith("site-packages/") and not i.filename.endswith("/")]
@@ -376,7 +376,9 @@ def test_files_equal_between_two_real_releases_share_an_inode(real_caches):
     changed = [i.filename for i in new if old.get(i.filename) != (i.CRC, i.file_size)]
     assert len(equal) > 4000 and "site-packages/demoapp/_version.py" in changed
     assert counts["written"] == len(changed) and counts["linked"] == len(equal) and counts["trees"] > 10
-    ino = lambda cache, name: os.stat(os.path.join(cache, name)).st_ino  # noqa: E731
+
+    def ino(cache, name):
+        return os.stat(os.path.join(cache, name)).st_ino
     assert [n for n in equal if ino(c1, n) != ino(c2, n)] == []
     assert [n for n in changed if os.path.exists(os.path.join(c1, n)) and ino(c1, n) == ino(c2, n)] == []
     pycs = [os.path.join(dp, f) for dp, dn, fn in os.walk(os.path.join(c2, "site-packages", "django")) for f in fn
