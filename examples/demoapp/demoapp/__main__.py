@@ -6,6 +6,7 @@
     demoapp.pyz version         print the version
 """
 
+import io
 import os
 import sys
 
@@ -97,6 +98,27 @@ def gunicorn_options(environ=None):
     }
 
 
+def post_worker_init(worker):
+    """Warm the app in each gunicorn worker before its first accept (docs/your-app.md shows this hook).
+
+    The containerless.zipapp deploy role hands the web process ZIPAPP_WARMUP_PATHS (its health path, then
+    zipapp_warmup_paths) and ZIPAPP_WARMUP_HOST. A new instance takes connections from the shared socket as soon as
+    its workers run, and Django loads the URL conf, the views and the templates on the first requests that need
+    them: requested here, in-process, no client waits for that.
+    """
+    host = os.environ.get("ZIPAPP_WARMUP_HOST", "localhost")
+    for path in os.environ.get("ZIPAPP_WARMUP_PATHS", "").split():
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SCRIPT_NAME": "",
+                   "SERVER_NAME": host, "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": host,
+                   "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
+                   "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": True,
+                   "wsgi.run_once": False}
+        body = worker.wsgi(environ, lambda status, headers, exc_info=None: None)
+        for _chunk in body:
+            pass
+        getattr(body, "close", lambda: None)()
+
+
 def serve():
     from gunicorn.app.base import BaseApplication
 
@@ -106,6 +128,7 @@ def serve():
         def load_config(self):
             for key, value in options.items():
                 self.cfg.set(key, value)
+            self.cfg.set("post_worker_init", post_worker_init)  # each worker warms the app before its first accept
 
         def load(self):
             from demoapp.wsgi import application
