@@ -345,7 +345,7 @@ def mirror_project(src: str, dest: str, patterns: Sequence[str] = ()) -> List[st
     reserved = {LAUNCHER_MODULE + ".py": "the launcher", LAUNCHER_CONFIG: "the launcher"}
     tops = sorted(set(f.split("/", 1)[0] for f in files))
     clashes = ["%s%s (installed by %s)" % (t, "/" if os.path.isdir(os.path.join(src, t)) else "",
-                                          owners.get(t) or reserved.get(t))
+                                           owners.get(t) or reserved.get(t))
                for t in tops if t in owners or t in reserved]
     if clashes:
         raise BuildError("the project's top-level %s collide%s with what the zipapp's site-packages already has: %s; "

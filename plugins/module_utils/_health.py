@@ -9,7 +9,7 @@ This is a private module_utils file: its interface may change without notice.
 import http.client as httplib
 import socket
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 
 class _UnixConnection(httplib.HTTPConnection):
@@ -103,4 +103,3 @@ def describe(result: Dict[str, Any]) -> str:
                      % (result.get("host", "localhost"), result.get("attempts", 1), result.get("host", "localhost")))
         return text
     return result.get("error") or "no answer"
-

@@ -129,7 +129,7 @@ def django_wsgi_module():
     path = getattr(settings, "WSGI_APPLICATION", None)
     if not path:
         return None
-    module, _, attr = path.rpartition(".")
+    module, _sep, attr = path.rpartition(".")
     return "%s:%s" % (module, attr)
 
 
@@ -146,7 +146,7 @@ def warm_up(application, environ=None):
     host = environ.get("ZIPAPP_WARMUP_HOST") or "localhost"
     statuses = []
     for path in environ.get("ZIPAPP_WARMUP_PATHS", "").split():
-        path_info, _, query = path.partition("?")
+        path_info, _sep, query = path.partition("?")
         request = {
             "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path_info, "QUERY_STRING": query,
             "SERVER_NAME": host.rsplit(":", 1)[0], "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
@@ -191,7 +191,7 @@ def load_wsgi_app(config):
         return get_internal_wsgi_application()  # WSGI_APPLICATION, as runserver loads it; sets Django up
     import importlib
 
-    module, _, attr = config["wsgi_app"].partition(":")
+    module, _sep, attr = config["wsgi_app"].partition(":")
     app = importlib.import_module(module)
     for part in attr.split("."):
         app = getattr(app, part)

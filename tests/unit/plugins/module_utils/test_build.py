@@ -295,8 +295,8 @@ def test_missing_distributions_and_the_sdist_only_question():
 
     assert b.sdist_only(pip, "/v/bin/python", "docopt==0.6.2", ["--only-binary=:all:"], {})
     assert asked[0][:9] == ["/v/bin/python", "-m", "pip", "install", "--dry-run", "--no-deps", "--ignore-installed",
-                            "-vv", "--disable-pip-version-check"] and asked[0][-2:] == ["--only-binary=:all:",
-                                                                                       "docopt==0.6.2"]
+                            "-vv", "--disable-pip-version-check"]
+    assert asked[0][-2:] == ["--only-binary=:all:", "docopt==0.6.2"]
     assert not b.sdist_only(pip, "/v/bin/python", "docopt==0.7.0", ["--only-binary=:all:"], {})
     assert not b.sdist_only(pip, "/v/bin/python", "other==0.6.2", ["--only-binary=:all:"], {})
 
@@ -388,8 +388,8 @@ def test_a_minor_version_is_its_oldest_patch_release_for_requires_python(tmp_pat
 def test_target_probe_is_the_build_probe_as_another_cpython():
     probe = dict(PROBE, implementation="cpython", version_info=[3, 11, 2, "final", 0], version="3.11.2",
                  py_version_nodot="311", soabi="cpython-311-x86_64-linux-gnu",
-                 ext_suffix=".cpython-311-x86_64-linux-gnu.so", extension_suffixes=[".cpython-311-x86_64-linux-gnu.so",
-                                                                                   ".abi3.so", ".so"])
+                 ext_suffix=".cpython-311-x86_64-linux-gnu.so",
+                 extension_suffixes=[".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"])
     t = b.target_probe(probe, "3.13")
     assert t["version_info"][:3] == [3, 13, 0] and t["py_version_nodot"] == "313"
     assert t["ext_suffix"] == ".cpython-313-x86_64-linux-gnu.so" and t["soabi"] == "cpython-313-x86_64-linux-gnu"

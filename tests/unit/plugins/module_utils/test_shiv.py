@@ -181,8 +181,6 @@ def test_pex_venv_dir_is_per_interpreter_and_its_marker_beside_it(tmp_path):
     assert _pex.venv_env("/x/.pex-root") == {"PEX_TOOLS": "1", "PEX_ROOT": "/x/.pex-root", "PEX_VERBOSE": "0"}
 
 
-
-
 # ---- hard links instead of a store: the cache is what shiv would have made ----------------------------
 
 DIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "examples", "dist")
@@ -240,8 +238,9 @@ def test_a_directory_equal_to_the_live_ones_is_linked_whole_with_its_pycs(tmp_pa
     assert counts == {"written": 1, "linked": 25, "pyc_linked": 25, "trees": 1}
     assert result["compiled"] == 1  # app/__init__.py: the linked tree is not looked through
     for name in sorted(big("django")):
-        for rel in (name, "%s/__pycache__/%s.%s.pyc" % (os.path.dirname(name), os.path.basename(name)[:-3],
-                                                       sys.implementation.cache_tag)):
+        pyc = "%s/__pycache__/%s.%s.pyc" % (os.path.dirname(name), os.path.basename(name)[:-3],
+                                            sys.implementation.cache_tag)
+        for rel in (name, pyc):
             mine, theirs = os.path.join(new_cache, "site-packages", rel), os.path.join(old_cache, "site-packages", rel)
             assert not os.path.islink(mine) and os.stat(mine).st_ino == os.stat(theirs).st_ino, rel
     assert not os.path.islink(os.path.join(new_cache, "site-packages", "django"))
@@ -467,9 +466,8 @@ def old_host(tmp_path):
     shiv_root = str(tmp_path / "shiv")
     caches = []
     for n in (1, 2):
-        pyz = make_shiv(tmp_path / ("r%d.pyz" % n), dict(big("lib"), **dict(big("other", 30, " + %d" % n),
-                                                                                **{"app/__init__.py": "v = %d\n" % n})),
-                        "r%d" % n)
+        members = dict(big("lib"), **dict(big("other", 30, " + %d" % n), **{"app/__init__.py": "v = %d\n" % n}))
+        pyz = make_shiv(tmp_path / ("r%d.pyz" % n), members, "r%d" % n)
         cache = extract_compiled(pyz, shiv_root, "r%d" % n)[0]
         make_old_layout(shiv_root, cache)
         caches.append(cache)

@@ -163,7 +163,7 @@ def test_a_requirements_path_given_relative_to_the_current_directory_is_explaine
         "zipapp_publish_requirements=mysite/requirements.txt is relative to zipapp_publish_project (mysite), and %s "
         "does not exist: mysite/requirements.txt exists relative to the current directory, so give it relative to "
         "the project, or absolute (%s)" % (tmp_path / "mysite" / "mysite" / "requirements.txt",
-                                          tmp_path / "mysite" / "requirements.txt")]
+                                           tmp_path / "mysite" / "requirements.txt")]
 
 
 def test_build_commands_are_lists_of_arguments_after_manage():
