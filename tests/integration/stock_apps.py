@@ -110,8 +110,9 @@ def make_django_project(root, name="mysite"):
 
 
 FLASK_APP = '''import os
+import sys
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 
 app = Flask(__name__)
 
@@ -119,6 +120,12 @@ app = Flask(__name__)
 @app.route("/")
 def index():
     return render_template("index.html", who=os.environ.get("GREETING", "Flask"))
+
+
+@app.route("/warm")
+def warm():  # what the launcher's warm-up requests (ZIPAPP_WARMUP_PATHS): a line in the server's log per worker
+    print("warmed in %d by %s" % (os.getpid(), request.headers.get("User-Agent")), file=sys.stderr, flush=True)
+    return "warm"
 '''
 
 

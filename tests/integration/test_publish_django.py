@@ -19,6 +19,7 @@ leaves the target and the dist copy as they were.
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -293,6 +294,17 @@ def test_the_django_pyz_serves_templates_and_collected_static_files_and_stops_gr
            % (css, headers.get("Cache-Control"), stopped))
 
 
+def workers_warmed(log, workers=2, seconds=20):
+    """How many distinct worker pids logged the warm-up request of the Flask app's /warm (bounded wait)."""
+    deadline = time.time() + seconds
+    while True:
+        with open(log) as f:
+            pids = set(re.findall(r"^warmed in (\d+) by containerless.zipapp warm-up$", f.read(), re.M))
+        if len(pids) >= workers or time.time() > deadline:
+            return len(pids)
+        time.sleep(0.2)
+
+
 def flask_vars(project, **extra):
     v = dict(zipapp_publish_project=project, zipapp_publish_version=VERSION, zipapp_publish_wsgi_app="app:app",
              zipapp_publish_to=[os.path.join(WORK, "artifacts-hello")],
@@ -306,11 +318,15 @@ def test_a_flask_app_answers_through_gunicorn_and_pyuwsgi(flask_app):
     assert res.returncode == 0, res.stdout[-5000:]
     pyz = os.path.join(WORK, "dist", "hello-%s.pyz" % VERSION)
     root = shiv_root_for(pyz, "hello")
-    server = Server(pyz, FLASK_PORT, root, {"GREETING": "gunicorn", "GUNICORN_CMD_ARGS": "--bind 127.0.0.1:%d"
-                                                                                         % FLASK_PORT},
-                    os.path.join(WORK, "flask-serve.log"))
-    rc = server.stop()
+    log = os.path.join(WORK, "flask-serve.log")
+    server = Server(pyz, FLASK_PORT, root, {"GREETING": "gunicorn", "ZIPAPP_WARMUP_PATHS": "/warm",
+                                            "GUNICORN_CMD_ARGS": "--bind 127.0.0.1:%d" % FLASK_PORT}, log)
+    try:
+        warmed = workers_warmed(log)
+    finally:
+        rc = server.stop()
     assert server.first[2] == "<h1>Hello from gunicorn in templates/index.html</h1>" and rc == 0
+    assert warmed == 2  # each of the two workers requested ZIPAPP_WARMUP_PATHS before it accepted
     report("flask (zipapp_publish_wsgi_app: app:app) built in %.0f s; serve (gunicorn): %s"
            % (res.seconds, server.first[2].strip()))
     # the same app with pyuwsgi as the server
@@ -322,15 +338,19 @@ def test_a_flask_app_answers_through_gunicorn_and_pyuwsgi(flask_app):
     pyz = os.path.join(WORK, "dist", "hello-uwsgi-%s.pyz" % VERSION)
     root = shiv_root_for(pyz, "hello-uwsgi")
     log = os.path.join(WORK, "uwsgi-serve.log")
-    server = Server(pyz, UWSGI_PORT, root, {"GREETING": "pyuwsgi", "UWSGI_HTTP_SOCKET": "127.0.0.1:%d" % UWSGI_PORT},
-                    log)
-    for _ in range(100):  # each worker loads the app after the fork (--lazy-apps): stop once both did, as a deploy
-        with open(log) as f:  # does after its health check
-            if f.read().count("WSGI app 0 (mountpoint='') ready") >= 2:
-                break
-        time.sleep(0.2)
-    rc = server.stop()
+    server = Server(pyz, UWSGI_PORT, root, {"GREETING": "pyuwsgi", "ZIPAPP_WARMUP_PATHS": "/warm",
+                                            "UWSGI_HTTP_SOCKET": "127.0.0.1:%d" % UWSGI_PORT}, log)
+    try:
+        for _ in range(100):  # each worker loads the app after the fork (--lazy-apps): stop once both did, as a
+            with open(log) as f:  # deploy does after its health check
+                if f.read().count("WSGI app 0 (mountpoint='') ready") >= 2:
+                    break
+            time.sleep(0.2)
+        warmed = workers_warmed(log)
+    finally:
+        rc = server.stop()
     assert server.first[2] == "<h1>Hello from pyuwsgi in templates/index.html</h1>" and rc == 0
+    assert warmed == 2  # each worker loaded the app warmed (--eval of the launcher's warmed_app)
     with open(log) as f:
         assert "graceful shutdown triggered" in f.read()
     report("flask with zipapp_publish_server: pyuwsgi: %s; SIGTERM: graceful shutdown, exit 0"

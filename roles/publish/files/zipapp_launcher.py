@@ -174,13 +174,16 @@ def warm_up(application, environ=None):
     return statuses
 
 
-def __getattr__(name):
-    """``_zipapp_launcher:warmed_app``, what uWSGI loads in each worker (``--lazy-apps``): the app, warmed."""
-    if name == "warmed_app":
-        app = load_wsgi_app(load_config())
-        warm_up(app)
-        return app
-    raise AttributeError(name)
+def warmed_app():
+    """The app, loaded and warmed: what uWSGI's ``--eval`` (UWSGI_EVAL) makes ``application`` of in each worker
+    (``--lazy-apps``). uWSGI looks the callable up in a module's dict, so a module attribute made on access would
+    not be found."""
+    app = load_wsgi_app(load_config())
+    warm_up(app)
+    return app
+
+
+UWSGI_EVAL = "import %s as launcher; application = launcher.warmed_app()" % __name__
 
 
 def load_wsgi_app(config):
@@ -244,12 +247,12 @@ def serve(config):
     return 0
 
 
-def uwsgi_options(config, environ, wsgi_module):
+def uwsgi_options(config, environ, code):
     """The uWSGI command line of ``serve`` with pyuwsgi: the same workers and graceful stop as gunicorn, the app
-    loaded (``wsgi_module``: ``_zipapp_launcher:warmed_app``, the app warmed) in each worker after the fork
-    (--lazy-apps), HTTP on systemd's socket."""
+    made by ``code`` (UWSGI_EVAL: loaded and warmed) in each worker after the fork (--lazy-apps), HTTP on systemd's
+    socket."""
     args = ["--strict", "--master", "--need-app", "--lazy-apps", "--single-interpreter",
-            "--workers", str(workers(environ)), "--module", wsgi_module,
+            "--workers", str(workers(environ)), "--eval", code,
             # SIGTERM: the workers finish the request in hand and exit, then the master (uWSGI's own default for
             # SIGTERM is a brutal reload)
             "--hook-master-start", "unix_signal:15 gracefully_kill_them_all",
@@ -273,8 +276,8 @@ def pyuwsgi_serve(config):
             return fail("WSGI_APPLICATION is not set in %s: pyuwsgi needs it" % os.environ["DJANGO_SETTINGS_MODULE"])
     else:
         check_wsgi_module(config)
-    # each worker loads the app through this module, which warms it before the worker accepts (warm_up)
-    pyuwsgi.run(uwsgi_options(config, os.environ, __name__ + ":warmed_app"))
+    # each worker loads the app through warmed_app, which warms it before the worker accepts (warm_up)
+    pyuwsgi.run(uwsgi_options(config, os.environ, UWSGI_EVAL))
     return 0
 
 
