@@ -10,12 +10,10 @@ import os
 import re
 import shlex
 import sys
-import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "integration"))
-from zipapp_testlib import audit, live, play, record, sh, web_pid  # noqa: E402
+from zipapp_testlib import Probe, audit, live, play, record, sh, web_pid  # noqa: E402
 
 SUITE = os.environ.get("ZIPAPP_SUITE", "bookworm")
 HOST = "zipapp-your_app-" + SUITE
@@ -45,39 +43,12 @@ def shell(code):
     return sh(HOST, "printf '%%s' %s | zipapp-exec %s manage shell -v 0" % (shlex.quote(code), APP))
 
 
-class Probe:
-    """GET /health/ every 20 ms while the block runs (bounded: 240 s); records (latency, status, version seen)."""
-
-    def __init__(self, path="/health/"):
-        self.path = path
-        self.rows = []
-        self.stop = threading.Event()
-
-    def loop(self):
-        start = time.time()
-        while not self.stop.is_set() and time.time() - start < 240:
-            t0 = time.time()
-            try:
-                status = page(self.path)[0]
-            except OSError:
-                status = 0
-            self.rows.append((time.time() - t0, status))
-            time.sleep(0.02)
-
-    @property
-    def failed(self):
-        return sum(1 for _latency, status in self.rows if status != 200)
-
-    def __enter__(self):
-        self.thread = threading.Thread(target=self.loop, daemon=True)
-        self.thread.start()
-        time.sleep(0.5)
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(0.5)
-        self.stop.set()
-        self.thread.join()
+def healthy():
+    """One GET /health/ for the probe: answered with 200."""
+    try:
+        return page("/health/")[0] == 200
+    except OSError:
+        return False
 
 
 def test_the_stock_project_answers_with_its_templates_data_and_static_files():
@@ -138,17 +109,16 @@ def test_the_timer_runs_a_management_command():
 
 
 def test_an_upgrade_migrates_first_and_drops_no_request():
-    with Probe() as probe:
+    with Probe(PORT, ok=healthy) as probe:
         res = play(*APP_VARS, {"zipapp_version": "2.0.0"})
     assert res.returncode == 0, res.stdout[-3000:]
-    assert probe.failed == 0 and len(probe.rows) > 20, probe.rows
+    assert probe.failed == 0 and probe.sent > 20, (probe.failed, probe.sent)
     status, _headers, body = page("/")
     # the page reads the new table: the migration of 2.0.0 ran before the switch
     assert status == 200 and "<h1>mysite 2.0.0</h1>" in body and "notes: 0" in body, body[-2000:]
     assert "Hello from the content directory" in body
     assert live(HOST, APP) == "2.0.0"
-    print("upgrade: %d probe requests, %d failed, slowest %.3f s"
-          % (len(probe.rows), probe.failed, max(r[0] for r in probe.rows)))
+    print("upgrade: %d probe requests, %d failed, slowest %.3f s" % (probe.sent, probe.failed, max(probe.latencies)))
 
 
 def test_files_equal_between_the_releases_share_their_inode():
@@ -163,7 +133,7 @@ def test_a_rollback_needs_the_name_alone(tmp_path):
     """No deploy variable, no vault: the inventory holds the host and nothing else."""
     inventory = tmp_path / "hosts.yml"
     inventory.write_text("all:\n  hosts:\n    %s:\n      ansible_connection: community.docker.docker\n" % HOST)
-    with Probe() as probe:
+    with Probe(PORT, ok=healthy) as probe:
         res = play({"zipapp_name": APP}, inventory=str(inventory), playbook="containerless.zipapp.rollback",
                    verbosity=1)
     assert res.returncode == 0, res.stdout[-3000:]
